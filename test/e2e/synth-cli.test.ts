@@ -1,0 +1,75 @@
+/**
+ * Engine: the real cdktf CLI (`npm run synth`), run in two copies of the project
+ * at different paths, inside a network namespace with only loopback when the
+ * machine allows one.
+ */
+import { execFileSync } from 'child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { dig, resourcesOf, SynthJson } from '../support/synth';
+
+const ROOT = resolve(__dirname, '../..');
+const COPY = ['package.json', 'cdktf.json', 'tsconfig.json', 'main.ts', 'lib', 'examples'];
+
+function canIsolateNetwork(): boolean {
+  try {
+    execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the project to `dir` and runs `npm run synth` there; returns cdk.tf.json's bytes. */
+function synthIn(dir: string, env: Record<string, string> = {}): Buffer {
+  for (const entry of COPY) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const cmd = ['npm', 'run', '--silent', 'synth'];
+  const [file, args] = canIsolateNetwork() ? ['unshare', ['-n', '--', ...cmd]] : [cmd[0], cmd.slice(1)];
+  execFileSync(file, args, { cwd: dir, env: { ...process.env, ...env, CI: 'true' }, stdio: 'pipe' });
+  return readFileSync(join(dir, 'cdktf.out/stacks/preview/cdk.tf.json'));
+}
+
+describe('npm run synth (cdktf CLI)', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tmp = (name: string) => {
+    const d = mkdtempSync(join(tmpdir(), name));
+    dirs.push(d);
+    return d;
+  };
+
+  test('gives byte-identical cdk.tf.json from two clones at different paths, with no path of either', () => {
+    const a = tmp('agc-a-');
+    const b = join(tmp('agc-b-'), 'a', 'much', 'deeper', 'clone');
+    const bytesA = synthIn(a);
+    const bytesB = synthIn(b);
+    expect(bytesA.equals(bytesB)).toBe(true);
+    const text = bytesA.toString('utf8');
+    for (const path of [a, b, ROOT]) expect(text).not.toContain(path);
+  });
+
+  test('writes the preview stack with every object and its security fields', () => {
+    const dir = tmp('agc-c-');
+    const json = JSON.parse(synthIn(dir, { PREVIEW_BRANCH: 'feature/ABC_123', PREVIEW_CREATED_AT: '2026-11-21T10:00:00Z' }).toString('utf8')) as SynthJson;
+    const count = (type: string) => resourcesOf(json, type).length;
+    expect(count('kubernetes_namespace_v1')).toBe(1);
+    expect(count('kubernetes_network_policy_v1')).toBeGreaterThanOrEqual(4);
+    for (const type of ['kubernetes_resource_quota_v1', 'kubernetes_limit_range_v1', 'kubernetes_service_account_v1', 'kubernetes_deployment_v1', 'kubernetes_service_v1', 'kubernetes_pod_disruption_budget_v1']) {
+      expect([type, count(type)]).toEqual([type, 1]);
+    }
+    const [[, ns]] = resourcesOf(json, 'kubernetes_namespace_v1');
+    expect(dig(ns, 'metadata.name')).toMatch(/^preview-feature-abc-123-[0-9a-f]{10}$/);
+    expect(dig(ns, 'metadata.labels.pod-security.kubernetes.io/enforce')).toBeUndefined(); // dotted keys: read directly below
+    expect((dig(ns, 'metadata.labels') as Record<string, string>)['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect((dig(ns, 'metadata.labels') as Record<string, string>)['airgap-go-constructs.io/expires-at']).toBe('20261124T100000Z');
+    const [[, deployment]] = resourcesOf(json, 'kubernetes_deployment_v1');
+    const container = dig(deployment, 'spec.template.spec.container.0') as Record<string, unknown>;
+    expect(dig(container, 'security_context')).toMatchObject({ run_as_non_root: true, allow_privilege_escalation: false, read_only_root_filesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(container.image_pull_policy).toBe('IfNotPresent');
+    expect(dig(deployment, 'spec.template.spec.automount_service_account_token')).toBe(false);
+    expect(json.terraform).toMatchObject({ backend: { local: { path: 'terraform.preview.tfstate' } } });
+    expect(existsSync(join(dir, 'cdktf.out/stacks/preview/cdk.tf.json'))).toBe(true);
+  });
+});

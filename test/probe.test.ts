@@ -1,0 +1,49 @@
+import { Probe, ProbeRole } from '../lib/probe';
+
+describe('Probe', () => {
+  test('http renders every field the API server would default, so plans show no drift', () => {
+    expect(Probe.http('/healthz')._render(8080)).toEqual({
+      initialDelaySeconds: 0,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+      successThreshold: 1,
+      httpGet: { path: '/healthz', port: '8080', scheme: 'HTTP' },
+    });
+  });
+
+  test('options and an explicit port win over defaults', () => {
+    expect(Probe.http('/readyz', { port: 9090, periodSeconds: 5, failureThreshold: 6 })._render(8080)).toMatchObject({
+      periodSeconds: 5,
+      failureThreshold: 6,
+      httpGet: { path: '/readyz', port: '9090', scheme: 'HTTP' },
+    });
+  });
+
+  test('tcp renders a tcp_socket block on the service port', () => {
+    expect(Probe.tcp()._render(8080)).toMatchObject({ tcpSocket: [{ port: '8080' }] });
+    expect(Probe.tcp(7000)._render(8080)).toMatchObject({ tcpSocket: [{ port: '7000' }] });
+    expect(Probe.tcp()._render(8080).httpGet).toBeUndefined();
+  });
+
+  test.each([
+    [Probe.http('healthz'), 'liveness.path', /does not start with "\/"/],
+    [Probe.http(''), 'liveness.path', /does not start with "\/"/],
+    [Probe.http('/a b'), 'liveness.path', /white space/],
+    [Probe.http('/h', { port: 0 }), 'liveness.port', /from 1 to 65535/],
+    [Probe.tcp(70000), 'liveness.port', /from 1 to 65535/],
+    [Probe.http('/h', { periodSeconds: 0 }), 'liveness.periodSeconds', /outside 1 to 3600/],
+    [Probe.http('/h', { timeoutSeconds: 1.5 }), 'liveness.timeoutSeconds', /not a whole number/],
+    [Probe.http('/h', { initialDelaySeconds: -1 }), 'liveness.initialDelaySeconds', /outside 0 to 3600/],
+    [Probe.http('/h', { successThreshold: 2 }), 'liveness.successThreshold', /Kubernetes requires for liveness probes/],
+  ])('problem %#: %s', (probe, prop, re) => {
+    const problems = probe._problems('liveness', ProbeRole.LIVENESS);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].prop).toBe(prop);
+    expect(problems[0].problem).toMatch(re);
+  });
+
+  test('readiness probes may need several successes', () => {
+    expect(Probe.http('/readyz', { successThreshold: 2 })._problems('readiness', ProbeRole.READINESS)).toEqual([]);
+  });
+});
