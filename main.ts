@@ -1,15 +1,23 @@
 import { App } from 'cdktf';
-import { PLACEHOLDER_IMAGE, PreviewStack } from './examples/preview-app';
+import { ImageStack, PreviewStack } from './examples/preview-app';
 
-// Inputs come from the pipeline, never from the clock, so synth is deterministic.
+// Inputs come from the pipeline's environment, never from the clock, so synth is deterministic.
+const env = process.env;
 const app = new App();
-const image = (app.node.tryGetContext('image') as string | undefined) ?? process.env.PREVIEW_IMAGE ?? PLACEHOLDER_IMAGE;
+
+const images = new ImageStack(app, 'images', {
+  registry: env.AIRGAP_REGISTRY ?? '127.0.0.1:5000',
+  builderDigest: env.BUILDER_DIGEST,
+  runtimeDigest: env.RUNTIME_DIGEST,
+  sourceDateEpoch: env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined,
+});
 
 new PreviewStack(app, 'preview', {
-  branch: process.env.PREVIEW_BRANCH ?? 'main',
-  image,
-  createdAt: process.env.PREVIEW_CREATED_AT,
-  baseDomain: process.env.PREVIEW_BASE_DOMAIN,
+  branch: env.PREVIEW_BRANCH ?? 'main',
+  // The digest the image stack pushed, passed across stacks by cdktf.
+  image: images.hello.imageRef,
+  createdAt: env.PREVIEW_CREATED_AT,
+  baseDomain: env.PREVIEW_BASE_DOMAIN,
 });
 
 app.synth();

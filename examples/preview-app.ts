@@ -1,20 +1,57 @@
+import { join } from 'path';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
-import { AirgapStack, GoService, PreviewEnvironment, Probe } from '../lib';
+import { AirgapStack, BaseImage, GoImage, GoService, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
 
-/**
- * PLACEHOLDER image for the example service until GoImage builds the real one.
- * `.invalid` is a reserved TLD: this reference can never be pulled, so it cannot
- * be mistaken for a real image. Override it with the `image` context value or
- * the PREVIEW_IMAGE environment variable.
- */
-export const PLACEHOLDER_IMAGE = 'registry.invalid/placeholder/hello-go:0.0.0-placeholder';
+/** The example Go service's module. */
+export const HELLO_GO_DIR = join(__dirname, 'hello-go');
+
+/** What the example image stack is built from. */
+export interface ImageAppOptions {
+  /** Internal registry host the image is pushed to and the bases are mirrored in. */
+  readonly registry: string;
+  /** Digest of the mirrored builder base, when the mirror's copy differs from the published one. */
+  readonly builderDigest?: string;
+  /** Digest of the mirrored runtime base, when the mirror's copy differs from the published one. */
+  readonly runtimeDigest?: string;
+  /** Seconds since the epoch for the image's created label. */
+  readonly sourceDateEpoch?: number;
+  /** Module folder of the service; a copy of hello-go in tests. */
+  readonly moduleDir?: string;
+}
+
+/** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
+export class ImageStack extends AirgapStack {
+  /** The example service's image. */
+  public readonly hello: GoImage;
+
+  constructor(scope: Construct, id: string, options: ImageAppOptions) {
+    super(scope, id);
+    // No arguments: the provider reads DOCKER_HOST where Terraform runs.
+    new DockerProvider(this, 'docker', {});
+    this.hello = new GoImage(this, 'hello', {
+      moduleDir: options.moduleDir ?? HELLO_GO_DIR,
+      registry: options.registry,
+      repository: 'examples/hello-go',
+      builder: BaseImage.golang({ digest: options.builderDigest }),
+      runtime: BaseImage.distrolessStatic({ digest: options.runtimeDigest }),
+      // The stock bases, mirrored where the air-gapped side keeps them.
+      mirror: RegistryMirror.of({
+        'docker.io/library': `${options.registry}/library`,
+        'gcr.io/distroless': `${options.registry}/distroless`,
+      }),
+      sourceDateEpoch: options.sourceDateEpoch,
+      labels: { 'org.opencontainers.image.source': 'https://example.internal/airgap-go-constructs/examples/hello-go' },
+    });
+  }
+}
 
 /** What the example preview stack is built from. */
 export interface PreviewAppOptions {
   /** Branch or PR name. */
   readonly branch: string;
-  /** Image of the example Go service. */
+  /** Image of the example Go service, such as an ImageStack's `hello.imageRef`. */
   readonly image: string;
   /** ISO-8601 UTC creation time; absent means no expiry label. */
   readonly createdAt?: string;
@@ -22,7 +59,7 @@ export interface PreviewAppOptions {
   readonly baseDomain?: string;
 }
 
-/** The example stack: one preview environment running the hello-go service. */
+/** The preview stack: one preview environment running the hello-go service. */
 export class PreviewStack extends AirgapStack {
   /** The preview environment. */
   public readonly environment: PreviewEnvironment;

@@ -1,6 +1,15 @@
-import { LocalBackend, TerraformBackend, TerraformStack } from 'cdktf';
-import { Construct } from 'constructs';
-import { PropChecker } from './errors';
+import { join } from 'path';
+import {
+  DataTerraformRemoteStateLocal,
+  IStackSynthesizer,
+  ISynthesisSession,
+  LocalBackend,
+  TerraformBackend,
+  TerraformRemoteState,
+  TerraformStack,
+} from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { AirgapError, PropChecker } from './errors';
 
 /** Props for {@link AirgapStack}. */
 export interface AirgapStackProps {
@@ -14,30 +23,101 @@ export interface AirgapStackProps {
 }
 
 /**
+ * Something that writes files next to a stack's `cdk.tf.json` at synth, such
+ * as a Docker build context. Paths it writes must stay inside `stackDir`.
+ */
+export interface IStackArtifact {
+  /** Writes the artifact's files below `stackDir`. */
+  writeTo(stackDir: string): void;
+}
+
+/**
  * A TerraformStack whose output is portable across the air gap.
  *
  * cdktf's implicit local backend writes the synth machine's absolute working
  * directory into `cdk.tf.json`, which leaks a path and breaks byte-identical
  * output between clones. This stack falls back to a relative state path
- * instead. Add any other backend (S3, http, pg) as usual and it wins.
+ * instead, and cross-stack references read a sibling stack's state by a
+ * relative path too. Add any other backend (S3, http, pg) as usual and it wins.
+ *
+ * Constructs that need files beside the Terraform (build contexts, checksums)
+ * register them with {@link AirgapStack.addArtifact}.
  */
 export class AirgapStack extends TerraformStack {
+  /** The AirgapStack that `scope` belongs to; an AirgapError names the construct when there is none. */
+  static enclosing(scope: IConstruct, kind: string): AirgapStack {
+    const stack = TerraformStack.of(scope);
+    if (!(stack instanceof AirgapStack)) {
+      throw new AirgapError(scope.node.path, kind, [
+        {
+          prop: 'scope',
+          value: stack.node.path,
+          problem: 'is a plain TerraformStack, but this construct writes files beside the Terraform',
+          fix: 'Create the stack with `new AirgapStack(app, id)` instead of `new TerraformStack(app, id)`.',
+        },
+      ]);
+    }
+    return stack;
+  }
+
   private readonly localStatePath: string;
+  private readonly artifacts: IStackArtifact[] = [];
 
   constructor(scope: Construct, id: string, props: AirgapStackProps = {}) {
     super(scope, id);
     const statePath = props.localStatePath ?? `terraform.${id}.tfstate`;
     const c = new PropChecker(this, 'AirgapStack');
-    if (statePath.length === 0 || statePath.startsWith('/') || /^[A-Za-z]:[\\/]/.test(statePath)) {
-      c.fail('localStatePath', statePath, 'is not a relative path', 'Use a path relative to the stack directory, such as "terraform.tfstate", or configure a remote backend.');
+    if (statePath.length === 0 || statePath.startsWith('/') || /^[A-Za-z]:[\\/]/.test(statePath) || statePath.split('/').includes('..')) {
+      c.fail('localStatePath', statePath, 'is not a relative path inside the stack directory', 'Use a path relative to the stack directory, such as "terraform.tfstate", or configure a remote backend.');
     }
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
+    this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts);
+  }
+
+  /** Registers files to write beside this stack's `cdk.tf.json` at synth. */
+  addArtifact(artifact: IStackArtifact): void {
+    this.artifacts.push(artifact);
   }
 
   /** Uses the stack's own backend if it has one, else a local backend with a relative path. */
   public override ensureBackendExists(): TerraformBackend {
     const own = this.node.findAll().find((c): c is TerraformBackend => TerraformBackend.isBackend(c));
-    return own ?? new LocalBackend(this, { path: this.localStatePath });
+    return own ?? new PortableLocalBackend(this, this.localStatePath);
+  }
+}
+
+/** A local backend whose state other stacks read by a path relative to their own directory. */
+class PortableLocalBackend extends LocalBackend {
+  constructor(
+    scope: AirgapStack,
+    private readonly statePath: string,
+  ) {
+    super(scope, { path: statePath });
+  }
+
+  public override getRemoteStateDataSource(scope: Construct, name: string, _fromStack: string): TerraformRemoteState {
+    // Every stack runs in its own directory under cdktf.out/stacks/, so the
+    // producing stack's state is one level up and across.
+    const producer = TerraformStack.of(this).node.id;
+    return new DataTerraformRemoteStateLocal(scope, name, {
+      path: `../${producer}/${this.statePath}`,
+      workspace: '${terraform.workspace}',
+    });
+  }
+}
+
+/** Wraps the stack's synthesizer so registered artifacts are written after cdk.tf.json. */
+class ArtifactSynthesizer implements IStackSynthesizer {
+  constructor(
+    private readonly inner: IStackSynthesizer,
+    private readonly stack: AirgapStack,
+    private readonly artifacts: readonly IStackArtifact[],
+  ) {}
+
+  synthesize(session: ISynthesisSession): void {
+    this.inner.synthesize(session);
+    const stackDir = join(session.outdir, session.manifest.forStack(this.stack).workingDirectory);
+    for (const artifact of this.artifacts) artifact.writeTo(stackDir);
   }
 }

@@ -77,6 +77,11 @@ export class PropChecker {
     this.found.push(...problems);
   }
 
+  /** True while no problem has been recorded. */
+  get empty(): boolean {
+    return this.found.length === 0;
+  }
+
   /**
    * Throws an AirgapError if any problem was recorded. With `discard`, the
    * construct being built is first removed from its parent, so a caught error

@@ -1,6 +1,7 @@
-import { readFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { App, HttpBackend, Testing, TerraformStack } from 'cdktf';
+import { App, HttpBackend, Testing, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
 import { AirgapStack } from '../lib';
 import { errorOf } from './support/synth';
 
@@ -33,7 +34,7 @@ describe('AirgapStack', () => {
     expect(terraformBlock(stack).backend).toEqual({ local: { path: 'state/s.tfstate' } });
     const app = Testing.app();
     expect(errorOf(() => new AirgapStack(app, 'abs', { localStatePath: '/var/lib/state.tfstate' }))).toBe(
-      'abs (AirgapStack): prop "localStatePath" is "/var/lib/state.tfstate", which is not a relative path. Use a path relative to the stack directory, such as "terraform.tfstate", or configure a remote backend.',
+      'abs (AirgapStack): prop "localStatePath" is "/var/lib/state.tfstate", which is not a relative path inside the stack directory. Use a path relative to the stack directory, such as "terraform.tfstate", or configure a remote backend.',
     );
     expect(app.node.tryFindChild('abs')).toBeUndefined();
   });
@@ -43,4 +44,46 @@ describe('AirgapStack', () => {
     new HttpBackend(stack, { address: 'https://state.internal/preview' });
     expect(terraformBlock(stack).backend).toEqual({ http: { address: 'https://state.internal/preview' } });
   });
+
+  test('a state path that climbs out of the stack directory is refused', () => {
+    expect(errorOf(() => new AirgapStack(Testing.app(), 'up', { localStatePath: '../shared.tfstate' }))).toContain('which is not a relative path inside the stack directory');
+  });
+
+  test('artifacts are written beside cdk.tf.json at synth', () => {
+    const app = Testing.app();
+    const stack = new AirgapStack(app, 'files');
+    new TerraformVariable(stack, 'v', { type: 'string' });
+    stack.addArtifact({
+      writeTo: (dir) => {
+        mkdirSync(join(dir, 'extra'), { recursive: true });
+        writeFileSync(join(dir, 'extra', 'note.txt'), 'hello');
+      },
+    });
+    app.synth();
+    const dir = join(app.outdir, 'stacks', 'files');
+    expect(existsSync(join(dir, 'cdk.tf.json'))).toBe(true);
+    expect(readFileSync(join(dir, 'extra', 'note.txt'), 'utf8')).toBe('hello');
+  });
+
+  test('AirgapStack.enclosing finds the stack, and names the construct when there is none', () => {
+    const app = Testing.app();
+    const stack = new AirgapStack(app, 's');
+    expect(AirgapStack.enclosing(new Construct(stack, 'c'), 'Thing')).toBe(stack);
+    const plain = new TerraformStack(app, 'plain');
+    expect(errorOf(() => AirgapStack.enclosing(new Construct(plain, 'c'), 'Thing'))).toBe(
+      'plain/c (Thing): prop "scope" is "plain", which is a plain TerraformStack, but this construct writes files beside the Terraform. Create the stack with `new AirgapStack(app, id)` instead of `new TerraformStack(app, id)`.',
+    );
+  });
+
+  test('cross-stack references read the producer\'s state by a path relative to the consumer\'s directory', () => {
+    const app = Testing.app();
+    const producer = new AirgapStack(app, 'producer');
+    const value = new TerraformVariable(producer, 'v', { type: 'string' });
+    const consumer = new AirgapStack(app, 'consumer');
+    new TerraformOutput(consumer, 'copy', { value: value.stringValue });
+    app.synth();
+    const json = JSON.parse(readFileSync(join(app.outdir, 'stacks', 'consumer', 'cdk.tf.json'), 'utf8')) as { data: { terraform_remote_state: Record<string, { config: unknown }> } };
+    expect(Object.values(json.data.terraform_remote_state).map((r) => r.config)).toEqual([{ path: '../producer/terraform.producer.tfstate' }]);
+  });
 });
+

@@ -21,7 +21,7 @@ function canIsolateNetwork(): boolean {
   }
 }
 
-/** Copies the project to `dir` and runs `npm run synth` there; returns cdk.tf.json's bytes. */
+/** Copies the project to `dir` and runs `npm run synth` there; returns the preview stack's cdk.tf.json bytes. */
 function synthIn(dir: string, env: Record<string, string> = {}): Buffer {
   for (const entry of COPY) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -46,8 +46,20 @@ describe('npm run synth (cdktf CLI)', () => {
     const bytesA = synthIn(a);
     const bytesB = synthIn(b);
     expect(bytesA.equals(bytesB)).toBe(true);
-    const text = bytesA.toString('utf8');
-    for (const path of [a, b, ROOT]) expect(text).not.toContain(path);
+    const imagesA = readFileSync(join(a, 'cdktf.out/stacks/images/cdk.tf.json'));
+    const imagesB = readFileSync(join(b, 'cdktf.out/stacks/images/cdk.tf.json'));
+    expect(imagesA.equals(imagesB)).toBe(true);
+    for (const text of [bytesA.toString('utf8'), imagesA.toString('utf8')]) {
+      for (const path of [a, b, ROOT]) expect(text).not.toContain(path);
+    }
+    // The staged build context is the same tree too.
+    const contextOf = (root: string) => {
+      const context = (JSON.parse(imagesA.toString('utf8')) as SynthJson).resource?.docker_image;
+      const [body] = Object.values(context ?? {});
+      const rel = String(dig(body, 'build.context')).replace('${abspath(path.module)}/', '');
+      return readFileSync(join(root, 'cdktf.out/stacks/images', rel, 'Dockerfile'));
+    };
+    expect(contextOf(a).equals(contextOf(b))).toBe(true);
   });
 
   test('writes the preview stack with every object and its security fields', () => {
