@@ -24,6 +24,13 @@ function tmp(prefix: string): string {
 }
 afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** Rewrites main.go with content never built before, so no earlier run's layer cache can match it. */
+function changeSource(moduleDir: string): void {
+  const nonce = `${process.pid}-${process.hrtime.bigint()}`;
+  const file = join(moduleDir, 'main.go');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('var version = "dev"', `var version = "dev-${nonce}"`));
+}
+
 /** A copy of hello-go that a test may change; `vendor` false drops vendor/. */
 function copyHelloGo(vendor = true): string {
   const dir = join(tmp('agc-hello-'), 'hello-go');
@@ -189,7 +196,7 @@ describe('GoImage on a real engine', () => {
     const first = synthImageStack(moduleDir);
     const tagA = `${REGISTRY}/e2e/hello-go:src-a`;
     build(tagA, first.contextDir, '--network', 'none');
-    writeFileSync(join(moduleDir, 'main.go'), readFileSync(join(moduleDir, 'main.go'), 'utf8').replace('var version = "dev"', 'var version = "dev-changed"'));
+    changeSource(moduleDir);
     const second = synthImageStack(moduleDir);
     expect(second.stack.hello.contextHash).not.toBe(first.stack.hello.contextHash);
     const tagB = `${REGISTRY}/e2e/hello-go:src-b`;
@@ -229,12 +236,12 @@ describe('GoImage on a real engine', () => {
     const tagB = `${REGISTRY}/e2e/hello-go-proxy:b`;
     try {
       // Async: the proxy answers from this process's event loop.
-      const logA = await dockerAsync(['build', '--network', 'host', '-t', tagA, synth()]);
+      const logA = await dockerAsync(['build', '--no-cache', '--network', 'host', '-t', tagA, synth()]);
       expect(proxy.requests).toEqual(expect.arrayContaining(['/golang.org/x/text/@v/v0.43.0.zip']));
       expect(logA).toContain('golang.org/x/text');
       const fetched = proxy.requests.length;
 
-      writeFileSync(join(moduleDir, 'main.go'), readFileSync(join(moduleDir, 'main.go'), 'utf8').replace('var version = "dev"', 'var version = "dev-changed"'));
+      changeSource(moduleDir);
       const logB = await dockerAsync(['build', '--network', 'host', '-t', tagB, synth()]);
       expect(stepCached(logB, 'RUN ["go", "mod", "download", "-x"]')).toBe(true);
       expect(stepCached(logB, 'COPY [".", "./"]')).toBe(false);
