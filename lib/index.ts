@@ -1,3 +1,5 @@
+export * from './airgap';
+export * from './airgap-rules';
 export * from './airgap-stack';
 export * from './base-image';
 export * from './build-context';

@@ -1,0 +1,71 @@
+import { ImageReference } from './image-ref';
+
+/** Outcome of one rule for one image reference. */
+export enum RuleOutcome {
+  COMPLIANT = 'compliant',
+  NON_COMPLIANT = 'non-compliant',
+  /** The reference is only known at apply time, so the rule cannot judge it. */
+  NOT_APPLICABLE = 'not-applicable',
+}
+
+/** An image reference as the aspect sees it: literal text, or literal text ending in a Terraform reference. */
+export interface ImageUse {
+  /** The literal part, before any Terraform reference. */
+  readonly literal: string;
+  /** Whether a Terraform reference (known after apply) follows the literal part. */
+  readonly hasReference: boolean;
+}
+
+/** The verdict of one rule. */
+export interface RuleResult {
+  readonly outcome: RuleOutcome;
+  /** Why, for non-compliant results. */
+  readonly reason?: string;
+}
+
+/** A policy rule: a small pure function over one image use. */
+export interface AirgapRule {
+  /** Stable id used in messages and suppressions. */
+  readonly id: string;
+  /** One line on what the rule demands. */
+  readonly description: string;
+  /** Whether it also judges names an image is built or pushed under (not only images that are pulled and run). */
+  readonly judgesBuildTargets: boolean;
+  /** The verdict for one image use. */
+  evaluate(use: ImageUse, allowedRegistries: readonly string[]): RuleResult;
+}
+
+const ok: RuleResult = { outcome: RuleOutcome.COMPLIANT };
+
+/** Every image is pinned by digest, so what runs is what was verified and mirrored. */
+export const PINNED_BY_DIGEST: AirgapRule = {
+  id: 'AG1-pinned-by-digest',
+  description: 'every image is pinned by digest (@sha256:…)',
+  // A build target gets its digest at push; what runs it pins that digest.
+  judgesBuildTargets: false,
+  evaluate(use) {
+    if (use.hasReference) {
+      // `name@${digest}` is pinned once the digest is known; anything else cannot be judged here.
+      return use.literal.endsWith('@') ? ok : { outcome: RuleOutcome.NOT_APPLICABLE };
+    }
+    const parsed = ImageReference.parse(use.literal);
+    if (!parsed.ok) return { outcome: RuleOutcome.NON_COMPLIANT, reason: parsed.problem };
+    return parsed.image.pinned ? ok : { outcome: RuleOutcome.NON_COMPLIANT, reason: 'is not pinned by digest' };
+  },
+};
+
+/** Every image comes from a registry reachable inside the gap. */
+export const FROM_ALLOWED_REGISTRY: AirgapRule = {
+  id: 'AG2-allowed-registry',
+  description: 'every image comes from an allowed (internal) registry',
+  judgesBuildTargets: true,
+  evaluate(use, allowed) {
+    const literal = use.literal;
+    if (literal.length === 0 || (use.hasReference && !literal.includes('/'))) return { outcome: RuleOutcome.NOT_APPLICABLE };
+    const hit = allowed.some((prefix) => literal === prefix || literal.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+    return hit ? ok : { outcome: RuleOutcome.NON_COMPLIANT, reason: `is not from an allowed registry (${allowed.join(', ')})` };
+  },
+};
+
+/** The rules the AirGap aspect applies, in order. */
+export const AIRGAP_RULES: readonly AirgapRule[] = [FROM_ALLOWED_REGISTRY, PINNED_BY_DIGEST];

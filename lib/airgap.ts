@@ -1,0 +1,159 @@
+import { Annotations, Aspects, IAspect, TerraformResource, Token } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { AirgapRule, AIRGAP_RULES, ImageUse, RuleOutcome } from './airgap-rules';
+import { AirgapError } from './errors';
+import { RegistryMirror } from './registry-mirror';
+
+/** Props for {@link AirGap}. */
+export interface AirGapProps {
+  /** Where public images are mirrored inside the gap. */
+  readonly mirror: RegistryMirror;
+  /**
+   * Registry prefixes images may come from after the rewrite.
+   * @default - the mirror's targets
+   */
+  readonly allowedRegistries?: readonly string[];
+  /**
+   * The rules to apply.
+   * @default AIRGAP_RULES: allowed registry, pinned by digest
+   */
+  readonly rules?: readonly AirgapRule[];
+}
+
+/** One image field of one resource. */
+interface ImageField {
+  /** Override path, such as `spec.template.spec.container.0.image`. */
+  readonly path: string;
+  readonly value: string;
+  /** False for names an image is built or pushed under: those are checked, never rewritten. */
+  readonly rewrite: boolean;
+}
+
+const suppressions = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Makes a stack air-gap ready at synth time, with no admission webhook: every
+ * container image reference in every kubernetes and docker resource is
+ * rewritten to the internal mirror (tag and digest kept), then checked by the
+ * rules. A violation is a synth error naming the construct path and the image;
+ * {@link AirGap.suppress} exempts one construct with a written reason.
+ */
+export class AirGap implements IAspect {
+  /** Applies the aspect to `scope` and everything below it. */
+  static apply(scope: IConstruct, props: AirGapProps): AirGap {
+    const aspect = new AirGap(props);
+    Aspects.of(scope).add(aspect);
+    return aspect;
+  }
+
+  /**
+   * Exempts `construct` and everything below it from one rule. Findings are
+   * still reported, as info, with the reason.
+   * @param reason why the exemption is safe, at least 10 characters
+   */
+  static suppress(construct: IConstruct, ruleId: string, reason: string): void {
+    if (typeof reason !== 'string' || reason.trim().length < 10) {
+      throw new AirgapError(construct.node.path, 'AirGap', [
+        { prop: `suppress("${ruleId}").reason`, value: reason, problem: 'is shorter than 10 characters', fix: 'Say why this construct may break the rule, so reviewers can judge it.' },
+      ]);
+    }
+    if (!AIRGAP_RULES.some((r) => r.id === ruleId)) {
+      throw new AirgapError(construct.node.path, 'AirGap', [
+        { prop: 'suppress().ruleId', value: ruleId, problem: `is not a rule id (${AIRGAP_RULES.map((r) => r.id).join(', ')})`, fix: 'Use the id printed in the synth error.' },
+      ]);
+    }
+    const map = suppressions.get(construct) ?? new Map<string, string>();
+    map.set(ruleId, reason);
+    suppressions.set(construct, map);
+  }
+
+  private readonly mirror: RegistryMirror;
+  private readonly allowed: readonly string[];
+  private readonly rules: readonly AirgapRule[];
+
+  constructor(props: AirGapProps) {
+    this.mirror = props.mirror;
+    this.allowed = props.allowedRegistries ?? [...new Set(props.mirror.rules.map((r) => r.to))];
+    this.rules = props.rules ?? AIRGAP_RULES;
+  }
+
+  /** Rewrites and checks the image fields of kubernetes and docker resources. */
+  visit(node: IConstruct): void {
+    if (!(node instanceof TerraformResource)) return;
+    const type = node.terraformResourceType;
+    if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) return;
+    const rendered = node.toTerraform() as { resource?: Record<string, Record<string, unknown>> };
+    const config = Object.values(rendered.resource?.[type] ?? {})[0];
+    for (const field of imageFields(type, config)) {
+      let use = splitReference(field.value);
+      if (field.rewrite) {
+        const moved = this.mirror.rewrite(use.literal);
+        if (moved !== use.literal) {
+          node.addOverride(field.path, moved + field.value.slice(use.literal.length));
+          use = { ...use, literal: moved };
+        }
+      }
+      for (const rule of this.rules) {
+        if (!field.rewrite && !rule.judgesBuildTargets) continue;
+        const result = rule.evaluate(use, this.allowed);
+        if (result.outcome !== RuleOutcome.NON_COMPLIANT) continue;
+        const shown = use.hasReference ? `${use.literal}<known after apply>` : use.literal;
+        const message = `[${rule.id}] ${type} field ${field.path}: image "${shown}" ${result.reason}; rule: ${rule.description}.`;
+        const reason = suppressedBy(node, rule.id);
+        if (reason !== undefined) {
+          Annotations.of(node).addInfo(`${message} Suppressed: ${reason}`);
+        } else {
+          Annotations.of(node).addError(
+            `${message} Fix: mirror it into ${this.allowed.join(' or ')} and pin it as name@sha256:<digest>, or call AirGap.suppress(construct, "${rule.id}", "<why>").`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Splits `name@${digest}` into its literal part and whether a Terraform reference follows. */
+function splitReference(value: string): ImageUse {
+  if (!Token.isUnresolved(value)) return { literal: value, hasReference: false };
+  const at = value.indexOf('${');
+  return { literal: at >= 0 ? value.slice(0, at) : '', hasReference: true };
+}
+
+/** Every image field of a resource's config, with its override path. */
+function imageFields(type: string, config: unknown): ImageField[] {
+  const out: ImageField[] = [];
+  if (config === null || typeof config !== 'object') return out;
+  const c = config as Record<string, unknown>;
+  if (type === 'docker_image') {
+    // With a build block, `name` is what gets built; without one it is pulled.
+    if (typeof c.name === 'string') out.push({ path: 'name', value: c.name, rewrite: c.build === undefined });
+    return out;
+  }
+  if (type === 'docker_registry_image') {
+    if (typeof c.name === 'string') out.push({ path: 'name', value: c.name, rewrite: false });
+    return out;
+  }
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}.${i}`));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+        if (key === '//') continue;
+        const p = path ? `${path}.${key}` : key;
+        if (key === 'image' && typeof v === 'string') out.push({ path: p, value: v, rewrite: true });
+        else walk(v, p);
+      }
+    }
+  };
+  walk(c, '');
+  return out;
+}
+
+/** The reason `construct` or one of its scopes suppresses `ruleId`, if any. */
+function suppressedBy(construct: IConstruct, ruleId: string): string | undefined {
+  for (const scope of [...construct.node.scopes].reverse()) {
+    const reason = suppressions.get(scope)?.get(ruleId);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
