@@ -10,6 +10,7 @@ import {
 } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { AirgapError, PropChecker } from './errors';
+import { KitContents, writeOfflineKit } from './offline-kit';
 
 /** Props for {@link AirgapStack}. */
 export interface AirgapStackProps {
@@ -20,6 +21,13 @@ export interface AirgapStackProps {
    * @default 'terraform.<stack id>.tfstate'
    */
   readonly localStatePath?: string;
+  /**
+   * Write the offline apply kit beside cdk.tf.json at synth: `offline/` with CLI
+   * configs for a filesystem provider mirror, the provider and image lists and
+   * `verify.sh`, plus `SHA256SUMS` over the whole stack directory.
+   * @default true
+   */
+  readonly offlineKit?: boolean;
 }
 
 /**
@@ -60,6 +68,8 @@ export class AirgapStack extends TerraformStack {
     return stack;
   }
 
+  /** What the offline kit recorded at the last synth, when it is enabled. */
+  public offlineKit?: KitContents;
   private readonly localStatePath: string;
   private readonly artifacts: IStackArtifact[] = [];
 
@@ -72,7 +82,9 @@ export class AirgapStack extends TerraformStack {
     }
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
-    this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts);
+    const kit: IStackArtifact[] = props.offlineKit === false ? [] : [{ writeTo: (dir) => (this.offlineKit = writeOfflineKit(dir)) }];
+    // The kit goes last, so its SHA256SUMS covers every other artifact.
+    this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts, kit);
   }
 
   /** Registers files to write beside this stack's `cdk.tf.json` at synth. */
@@ -113,11 +125,12 @@ class ArtifactSynthesizer implements IStackSynthesizer {
     private readonly inner: IStackSynthesizer,
     private readonly stack: AirgapStack,
     private readonly artifacts: readonly IStackArtifact[],
+    private readonly last: readonly IStackArtifact[],
   ) {}
 
   synthesize(session: ISynthesisSession): void {
     this.inner.synthesize(session);
     const stackDir = join(session.outdir, session.manifest.forStack(this.stack).workingDirectory);
-    for (const artifact of this.artifacts) artifact.writeTo(stackDir);
+    for (const artifact of [...this.artifacts, ...this.last]) artifact.writeTo(stackDir);
   }
 }

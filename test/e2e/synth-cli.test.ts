@@ -60,6 +60,11 @@ describe('npm run synth (cdktf CLI)', () => {
       return readFileSync(join(root, 'cdktf.out/stacks/images', rel, 'Dockerfile'));
     };
     expect(contextOf(a).equals(contextOf(b))).toBe(true);
+    // SHA256SUMS covers every file of each stack directory, so equal sums mean equal trees.
+    for (const stack of ['images', 'preview']) {
+      const sums = (root: string) => readFileSync(join(root, 'cdktf.out/stacks', stack, 'SHA256SUMS'));
+      expect(sums(a).equals(sums(b))).toBe(true);
+    }
   });
 
   test('writes the preview stack with every object and its security fields', () => {
