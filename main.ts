@@ -1,15 +1,18 @@
 import { App } from 'cdktf';
-import { ImageStack, PreviewStack } from './examples/preview-app';
+import { ImageStack, PreviewStack, providerVersionsFromEnv } from './examples/preview-app';
 
 // Inputs come from the pipeline's environment, never from the clock, so synth is deterministic.
 const env = process.env;
 const app = new App();
+// The versions the air-gapped provider mirror holds, when they differ from the bindings' pins.
+const providerVersions = providerVersionsFromEnv(env);
 
 const images = new ImageStack(app, 'images', {
   registry: env.AIRGAP_REGISTRY ?? '127.0.0.1:5000',
   builderDigest: env.BUILDER_DIGEST,
   runtimeDigest: env.RUNTIME_DIGEST,
   sourceDateEpoch: env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined,
+  providerVersions,
 });
 
 new PreviewStack(app, 'preview', {
@@ -18,6 +21,7 @@ new PreviewStack(app, 'preview', {
   image: images.hello.imageRef,
   createdAt: env.PREVIEW_CREATED_AT,
   baseDomain: env.PREVIEW_BASE_DOMAIN,
+  providerVersions,
 });
 
 app.synth();

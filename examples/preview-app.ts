@@ -19,6 +19,8 @@ export interface ImageAppOptions {
   readonly sourceDateEpoch?: number;
   /** Module folder of the service; a copy of hello-go in tests. */
   readonly moduleDir?: string;
+  /** Provider versions the air-gapped side's mirror holds, when they differ from the bindings'. */
+  readonly providerVersions?: { readonly [name: string]: string };
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
@@ -27,7 +29,7 @@ export class ImageStack extends AirgapStack {
   public readonly hello: GoImage;
 
   constructor(scope: Construct, id: string, options: ImageAppOptions) {
-    super(scope, id);
+    super(scope, id, { providerVersions: options.providerVersions });
     // No arguments: the provider reads DOCKER_HOST where Terraform runs.
     new DockerProvider(this, 'docker', {});
     this.hello = new GoImage(this, 'hello', {
@@ -57,6 +59,16 @@ export interface PreviewAppOptions {
   readonly createdAt?: string;
   /** Parent domain of the preview Ingress host. */
   readonly baseDomain?: string;
+  /** Provider versions the air-gapped side's mirror holds, when they differ from the bindings'. */
+  readonly providerVersions?: { readonly [name: string]: string };
+}
+
+/** Provider versions from the environment (KUBERNETES_PROVIDER_VERSION, DOCKER_PROVIDER_VERSION), if any. */
+export function providerVersionsFromEnv(env: NodeJS.ProcessEnv): { [name: string]: string } | undefined {
+  const versions: { [name: string]: string } = {};
+  if (env.KUBERNETES_PROVIDER_VERSION) versions.kubernetes = env.KUBERNETES_PROVIDER_VERSION;
+  if (env.DOCKER_PROVIDER_VERSION) versions.docker = env.DOCKER_PROVIDER_VERSION;
+  return Object.keys(versions).length > 0 ? versions : undefined;
 }
 
 /** The preview stack: one preview environment running the hello-go service. */
@@ -67,7 +79,7 @@ export class PreviewStack extends AirgapStack {
   public readonly hello: GoService;
 
   constructor(scope: Construct, id: string, options: PreviewAppOptions) {
-    super(scope, id);
+    super(scope, id, { providerVersions: options.providerVersions });
     // No arguments: the provider reads KUBE_CONFIG_PATH and friends on the
     // operator's side of the gap, so no path of the synth machine is baked in.
     new KubernetesProvider(this, 'kubernetes', {});

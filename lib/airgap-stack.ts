@@ -28,6 +28,13 @@ export interface AirgapStackProps {
    * @default true
    */
   readonly offlineKit?: boolean;
+  /**
+   * Provider versions to require instead of the ones the cdktf bindings pin,
+   * by local provider name (`kubernetes`, `docker`): the versions the
+   * air-gapped side's provider mirror actually holds.
+   * @default - the versions the bindings were generated for
+   */
+  readonly providerVersions?: { readonly [name: string]: string };
 }
 
 /**
@@ -71,6 +78,7 @@ export class AirgapStack extends TerraformStack {
   /** What the offline kit recorded at the last synth, when it is enabled. */
   public offlineKit?: KitContents;
   private readonly localStatePath: string;
+  private readonly providerVersions: { readonly [name: string]: string };
   private readonly artifacts: IStackArtifact[] = [];
 
   constructor(scope: Construct, id: string, props: AirgapStackProps = {}) {
@@ -80,8 +88,17 @@ export class AirgapStack extends TerraformStack {
     if (statePath.length === 0 || statePath.startsWith('/') || /^[A-Za-z]:[\\/]/.test(statePath) || statePath.split('/').includes('..')) {
       c.fail('localStatePath', statePath, 'is not a relative path inside the stack directory', 'Use a path relative to the stack directory, such as "terraform.tfstate", or configure a remote backend.');
     }
+    for (const [name, version] of Object.entries(props.providerVersions ?? {})) {
+      c.check(
+        `providerVersions["${name}"]`,
+        version,
+        /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version) ? undefined : 'is not an exact version (x.y.z)',
+        'Pin the exact version the provider mirror holds, such as "3.2.1".',
+      );
+    }
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
+    this.providerVersions = props.providerVersions ?? {};
     const kit: IStackArtifact[] = props.offlineKit === false ? [] : [{ writeTo: (dir) => (this.offlineKit = writeOfflineKit(dir)) }];
     // The kit goes last, so its SHA256SUMS covers every other artifact.
     this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts, kit);
@@ -90,6 +107,16 @@ export class AirgapStack extends TerraformStack {
   /** Registers files to write beside this stack's `cdk.tf.json` at synth. */
   addArtifact(artifact: IStackArtifact): void {
     this.artifacts.push(artifact);
+  }
+
+  /** Pins the providers this stack uses to the versions given in `providerVersions`. */
+  public override prepareStack(): void {
+    // Only providers the stack really has: an entry for another would be a provider without a source.
+    const present = new Set(this.allProviders().map((p) => p.terraformResourceType));
+    for (const [name, version] of Object.entries(this.providerVersions)) {
+      if (present.has(name)) this.addOverride(`terraform.required_providers.${name}.version`, version);
+    }
+    super.prepareStack();
   }
 
   /** Uses the stack's own backend if it has one, else a local backend with a relative path. */

@@ -43,8 +43,11 @@ export interface KitContents {
 /** The providers a synthesized stack requires, sorted by source. */
 export function requiredProviders(stackJson: StackJson): RequiredProvider[] {
   const required = stackJson.terraform?.required_providers ?? {};
-  return Object.values(required)
-    .map((p) => ({ source: p.source.includes('/') ? p.source : `hashicorp/${p.source}`, version: p.version ?? 'any' }))
+  return Object.entries(required)
+    .map(([name, p]) => {
+      const source = p.source ?? name;
+      return { source: source.includes('/') ? source : `hashicorp/${source}`, version: p.version ?? 'any' };
+    })
     .sort((a, b) => a.source.localeCompare(b.source));
 }
 
@@ -62,7 +65,7 @@ export function stackImages(stackJson: StackJson): ImageLine[] {
 
 /** The parts of cdk.tf.json the kit reads. */
 export interface StackJson {
-  readonly terraform?: { readonly required_providers?: Record<string, { readonly source: string; readonly version?: string }> };
+  readonly terraform?: { readonly required_providers?: Record<string, { readonly source?: string; readonly version?: string }> };
   readonly resource?: Record<string, Record<string, unknown>>;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { App, HttpBackend, Testing, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { AirgapStack } from '../lib';
 import { errorOf } from './support/synth';
 
@@ -84,6 +85,17 @@ describe('AirgapStack', () => {
     app.synth();
     const json = JSON.parse(readFileSync(join(app.outdir, 'stacks', 'consumer', 'cdk.tf.json'), 'utf8')) as { data: { terraform_remote_state: Record<string, { config: unknown }> } };
     expect(Object.values(json.data.terraform_remote_state).map((r) => r.config)).toEqual([{ path: '../producer/terraform.producer.tfstate' }]);
+  });
+
+  test('providerVersions pins the providers the stack has, and only those', () => {
+    const app = Testing.app();
+    const stack = new AirgapStack(app, 'pins', { providerVersions: { kubernetes: '3.2.1', docker: '4.6.0' } });
+    new KubernetesProvider(stack, 'kubernetes', {});
+    const required = (JSON.parse(written(stack)) as { terraform: { required_providers: Record<string, unknown> } }).terraform.required_providers;
+    expect(required).toEqual({ kubernetes: { source: 'kubernetes', version: '3.2.1' } });
+    expect(errorOf(() => new AirgapStack(Testing.app(), 'bad', { providerVersions: { kubernetes: '~> 3.2' } }))).toContain(
+      'bad (AirgapStack): prop "providerVersions["kubernetes"]" is "~> 3.2", which is not an exact version (x.y.z)',
+    );
   });
 });
 
