@@ -109,6 +109,11 @@ export class AirgapStack extends TerraformStack {
     this.artifacts.push(artifact);
   }
 
+  /** The version `providerVersions` pins for provider `name`, if any. */
+  pinnedProviderVersion(name: string): string | undefined {
+    return this.providerVersions[name];
+  }
+
   /** Pins the providers this stack uses to the versions given in `providerVersions`. */
   public override prepareStack(): void {
     // Only providers the stack really has: an entry for another would be a provider without a source.

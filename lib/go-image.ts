@@ -275,6 +275,13 @@ export class GoImage extends Construct {
         forceRemove: true,
       },
     });
+    // kreuzwerker/docker 4.x builds through buildx by default, which needs a
+    // BuildKit image from Docker Hub: impossible in an air gap, and absent from
+    // podman's Docker API. The 3.x bindings lack the switch, hence the override.
+    const dockerPin = stack.pinnedProviderVersion('docker');
+    if (dockerPin !== undefined && Number(dockerPin.split('.')[0]) >= 4) {
+      this.image.addOverride('build.use_legacy_builder', true);
+    }
     this.registryImage = new RegistryImage(this, 'Push', {
       name: this.image.name,
       keepRemotely: props.keepRemotely ?? false,

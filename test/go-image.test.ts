@@ -74,6 +74,15 @@ describe('GoImage', () => {
     expect(image.imageRef).toMatch(/^127\.0\.0\.1:5000\/team\/hello-go@\$\{TfToken\[TOKEN\.\d+\]\}$/);
   });
 
+  test('with the docker provider pinned to 4.x the build uses the legacy builder (buildx would pull BuildKit from Docker Hub)', () => {
+    const app = Testing.app();
+    const stack = new AirgapStack(app, 'images', { providerVersions: { docker: '4.6.0' } });
+    new DockerProvider(stack, 'docker', {});
+    new GoImage(stack, 'hello', { moduleDir: module(), registry: '127.0.0.1:5000', repository: 'team/hello-go', ...BASES });
+    expect(dig(onlyResource(JSON.parse(Testing.synth(stack)) as SynthJson, 'docker_image'), 'build.use_legacy_builder')).toBe(true);
+    expect(dig(onlyResource(goImage().json, 'docker_image'), 'build.use_legacy_builder')).toBeUndefined();
+  });
+
   test('the Dockerfile uses the mirrored, pinned bases and vendor mode', () => {
     const { image } = goImage();
     expect(image.dockerfile).toContain(`FROM 127.0.0.1:5000/library/golang:1.26-bookworm@${D1} AS build`);
