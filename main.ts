@@ -9,6 +9,8 @@ const providerVersions = providerVersionsFromEnv(env);
 
 const images = new ImageStack(app, 'images', {
   registry: env.AIRGAP_REGISTRY ?? '127.0.0.1:5000',
+  // The default is the local test registry, which speaks plain HTTP.
+  plainHttpRegistry: env.AIRGAP_REGISTRY === undefined || env.AIRGAP_REGISTRY_PLAIN_HTTP === '1',
   builderDigest: env.BUILDER_DIGEST,
   runtimeDigest: env.RUNTIME_DIGEST,
   sourceDateEpoch: env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined,

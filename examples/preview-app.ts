@@ -21,6 +21,11 @@ export interface ImageAppOptions {
   readonly moduleDir?: string;
   /** Provider versions the air-gapped side's mirror holds, when they differ from the bindings'. */
   readonly providerVersions?: { readonly [name: string]: string };
+  /**
+   * The registry speaks plain HTTP without auth, like the local test registry.
+   * The docker provider reads digests over HTTPS unless the address says `http://`.
+   */
+  readonly plainHttpRegistry?: boolean;
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
@@ -30,8 +35,11 @@ export class ImageStack extends AirgapStack {
 
   constructor(scope: Construct, id: string, options: ImageAppOptions) {
     super(scope, id, { providerVersions: options.providerVersions });
-    // No arguments: the provider reads DOCKER_HOST where Terraform runs.
-    new DockerProvider(this, 'docker', {});
+    // The provider reads DOCKER_HOST where Terraform runs; registry credentials
+    // come from the operator's docker config unless the registry is plain HTTP.
+    new DockerProvider(this, 'docker', {
+      registryAuth: options.plainHttpRegistry ? [{ address: `http://${options.registry}`, authDisabled: true }] : undefined,
+    });
     this.hello = new GoImage(this, 'hello', {
       moduleDir: options.moduleDir ?? HELLO_GO_DIR,
       registry: options.registry,

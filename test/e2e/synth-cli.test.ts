@@ -52,6 +52,10 @@ describe('npm run synth (cdktf CLI)', () => {
     for (const text of [bytesA.toString('utf8'), imagesA.toString('utf8')]) {
       for (const path of [a, b, ROOT]) expect(text).not.toContain(path);
     }
+    // The default registry is the local plain-HTTP one; the provider must be told, or it reads digests over HTTPS.
+    expect((JSON.parse(imagesA.toString('utf8')) as { provider: { docker: unknown[] } }).provider.docker).toEqual([
+      { registry_auth: [{ address: 'http://127.0.0.1:5000', auth_disabled: true }] },
+    ]);
     // The staged build context is the same tree too.
     const contextOf = (root: string) => {
       const context = (JSON.parse(imagesA.toString('utf8')) as SynthJson).resource?.docker_image;
