@@ -23,6 +23,8 @@ new PreviewStack(app, 'preview', {
   image: images.hello.imageRef,
   createdAt: env.PREVIEW_CREATED_AT,
   baseDomain: env.PREVIEW_BASE_DOMAIN,
+  // `false` for a control plane without nodes, where no Pod ever becomes ready.
+  waitForRollout: env.PREVIEW_WAIT_FOR_ROLLOUT !== 'false',
   providerVersions,
 });
 

@@ -69,6 +69,12 @@ export interface PreviewAppOptions {
   readonly baseDomain?: string;
   /** Provider versions the air-gapped side's mirror holds, when they differ from the bindings'. */
   readonly providerVersions?: { readonly [name: string]: string };
+  /**
+   * Wait for the Deployment's rollout during apply. Off for a control plane
+   * with no nodes (scripts/kube/up.sh), where Pods never start.
+   * @default true
+   */
+  readonly waitForRollout?: boolean;
 }
 
 /** Provider versions from the environment (KUBERNETES_PROVIDER_VERSION, DOCKER_PROVIDER_VERSION), if any. */
@@ -104,6 +110,7 @@ export class PreviewStack extends AirgapStack {
         image: options.image,
         port: 8080,
         replicas: 2,
+        waitForRollout: options.waitForRollout,
         env: { LOG_FORMAT: 'json' },
         liveness: Probe.http('/healthz'),
         readiness: Probe.http('/readyz', { periodSeconds: 5 }),

@@ -3,7 +3,9 @@
 # pinned versions, and prints the shell lines that point callers at it:
 #
 #   eval "$(scripts/toolchain.sh)"     # sets AGC_TOFU, AGC_PROVIDER_MIRROR,
-#                                      # TF_CLI_CONFIG_FILE
+#                                      # TF_CLI_CONFIG_FILE, AGC_KUBE_APISERVER,
+#                                      # AGC_KUBE_CONTROLLER_MANAGER, AGC_ETCD,
+#                                      # AGC_KUBECTL
 #   "$AGC_TOFU" init && "$AGC_TOFU" validate
 #
 # What it builds (versions: tools/versions.env, the only place they are set):
@@ -13,7 +15,10 @@
 #     laid out as an unpacked filesystem mirror under both registry hosts
 #     (registry.opentofu.org for tofu, registry.terraform.io for terraform);
 #   - a CLI config file `tofurc` whose only installation method is that
-#     mirror (no `direct`), so `tofu init` never asks a registry.
+#     mirror (no `direct`), so `tofu init` never asks a registry;
+#   - kube-apiserver, kube-controller-manager, etcd and a kubectl of the same
+#     release for the local test control plane (scripts/kube/up.sh), through
+#     tools/kubernetes.
 #
 # Everything goes to ${AGC_CACHE_DIR:-~/.cache/airgap-go-constructs}/toolchain/<key>/
 # where <key> hashes tools/versions.env, the wrapper modules, this script and
@@ -45,7 +50,8 @@ GO="$(command -v go || true)"
 . "$tools/versions.env"
 for v in TOFU_VERSION TOFU_MODULE_VERSION \
          KUBERNETES_PROVIDER_VERSION KUBERNETES_PROVIDER_MODULE_VERSION \
-         DOCKER_PROVIDER_VERSION DOCKER_PROVIDER_MODULE_VERSION; do
+         DOCKER_PROVIDER_VERSION DOCKER_PROVIDER_MODULE_VERSION \
+         KUBERNETES_VERSION KUBERNETES_MODULE_VERSION ETCD_VERSION; do
   [ -n "${!v:-}" ] || die "$v is not set in tools/versions.env"
 done
 
@@ -77,6 +83,7 @@ expect() { # WHAT GOT WANT
 tofu_mod="$tools/tofu/go.mod"
 k8s_mod="$tools/terraform-provider-kubernetes/go.mod"
 docker_mod="$tools/terraform-provider-docker/go.mod"
+kube_mod="$tools/kubernetes/go.mod"
 expect "tools/tofu/go.mod require opentofu" \
   "$(gomod_require "$tofu_mod" github.com/opentofu/opentofu)" "$TOFU_MODULE_VERSION"
 [ "v$TOFU_VERSION" = "$TOFU_MODULE_VERSION" ] \
@@ -88,6 +95,15 @@ expect "tools/terraform-provider-docker/go.mod require" \
 expect "tools/terraform-provider-docker/go.mod replace" \
   "$(gomod_replace "$docker_mod" github.com/terraform-providers/terraform-provider-docker)" \
   "github.com/kreuzwerker/terraform-provider-docker $DOCKER_PROVIDER_MODULE_VERSION"
+expect "tools/kubernetes/go.mod require k8s.io/kubernetes" \
+  "$(gomod_require "$kube_mod" k8s.io/kubernetes)" "$KUBERNETES_MODULE_VERSION"
+expect "tools/kubernetes/go.mod require go.etcd.io/etcd/server/v3" \
+  "$(gomod_require "$kube_mod" go.etcd.io/etcd/server/v3)" "v$ETCD_VERSION"
+# Every staging module must be the published one of the same release.
+kube_staging="v0.${KUBERNETES_VERSION#*.}"
+if bad="$(grep -E '^\s*k8s\.io/[a-z-]+ => ' "$kube_mod" | grep -v " => k8s.io/[a-z-]* $kube_staging\$")"; then
+  die "tools/kubernetes/go.mod replaces staging modules with something other than $kube_staging: $bad"
+fi
 
 # --- Cache key ---------------------------------------------------------------
 go_version="$(GOTOOLCHAIN=local "$GO" version)"
@@ -117,6 +133,7 @@ complete() {
   for h in "${hosts[@]}"; do
     [ -x "$mirror/$h/$k8s_rel" ] && [ -x "$mirror/$h/$docker_rel" ] || return 1
   done
+  [ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ] && [ -x "$dir/bin/etcd" ] && [ -x "$dir/bin/kubectl" ]
 }
 
 emit() {
@@ -142,7 +159,7 @@ if complete; then
 fi
 
 # --- Build -----------------------------------------------------------------
-log "building toolchain $key (OpenTofu $TOFU_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, docker $DOCKER_PROVIDER_VERSION, $platform, $go_version)"
+log "building toolchain $key (OpenTofu $TOFU_VERSION, kubernetes $KUBERNETES_PROVIDER_VERSION, docker $DOCKER_PROVIDER_VERSION, Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, $platform, $go_version)"
 rm -rf "$dir"
 stage="$tc_root/.stage-$key-$$"
 rm -rf "$stage"
@@ -185,6 +202,26 @@ build terraform-provider-docker "$stage/terraform-provider-docker" \
   "-s -w -X main.version=$DOCKER_PROVIDER_VERSION -X main.commit=${DOCKER_PROVIDER_MODULE_VERSION##*-}" \
   github.com/terraform-providers/terraform-provider-docker
 
+# Kubernetes stamps its version through ldflags (what hack/lib/version.sh
+# passes); without them the binaries report v0.0.0-master and the API
+# server's version-dependent defaults would be wrong.
+kv=k8s.io/component-base/version
+kube_ldflags="-s -w -X $kv.gitVersion=v$KUBERNETES_VERSION -X $kv.gitMajor=${KUBERNETES_VERSION%%.*} -X $kv.gitMinor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2) -X $kv.gitTreeState=clean"
+build kubernetes "$stage/bin/kube-apiserver" "$kube_ldflags" k8s.io/kubernetes/cmd/kube-apiserver
+build kubernetes "$stage/bin/kube-controller-manager" "$kube_ldflags" k8s.io/kubernetes/cmd/kube-controller-manager
+build kubernetes "$stage/bin/etcd" "-s -w" go.etcd.io/etcd/server/v3
+# Whatever kubectl the machine has may be releases away from the API server
+# (kubectl supports one minor version of skew), so the tests use this one.
+build kubernetes "$stage/bin/kubectl" "$kube_ldflags" k8s.io/kubernetes/cmd/kubectl
+for b in kube-apiserver kube-controller-manager; do
+  got="$("$stage/bin/$b" --version)"
+  [ "$got" = "Kubernetes v$KUBERNETES_VERSION" ] || die "built $b reports '$got', expected 'Kubernetes v$KUBERNETES_VERSION'"
+done
+got="$("$stage/bin/kubectl" version --client)"
+case "$got" in "Client Version: v$KUBERNETES_VERSION"*) ;; *) die "built kubectl reports '$got', expected v$KUBERNETES_VERSION" ;; esac
+got="$("$stage/bin/etcd" --version)"
+case "$got" in "etcd Version: $ETCD_VERSION"*) ;; *) die "built etcd reports '$got', expected etcd $ETCD_VERSION" ;; esac
+
 # (No head -n1 here: with pipefail, tofu's SIGPIPE would end the script.)
 got="$(TF_CLI_CONFIG_FILE=/dev/null "$stage/bin/tofu" version -no-color)"
 got="${got%%$'\n'*}"
@@ -218,6 +255,10 @@ EOF
   printf 'export AGC_TOFU=%q\n' "$tofu"
   printf 'export AGC_PROVIDER_MIRROR=%q\n' "$mirror"
   printf 'export TF_CLI_CONFIG_FILE=%q\n' "$tofurc"
+  printf 'export AGC_KUBE_APISERVER=%q\n' "$dir/bin/kube-apiserver"
+  printf 'export AGC_KUBE_CONTROLLER_MANAGER=%q\n' "$dir/bin/kube-controller-manager"
+  printf 'export AGC_ETCD=%q\n' "$dir/bin/etcd"
+  printf 'export AGC_KUBECTL=%q\n' "$dir/bin/kubectl"
 } > "$dir/env"
 
 # --- Self-test, offline ------------------------------------------------------

@@ -10,6 +10,8 @@ export interface Toolchain {
   readonly mirror: string;
   readonly cliConfig: string;
   readonly versions: { readonly kubernetes: string; readonly docker: string; readonly tofu: string };
+  /** Binaries of the local control plane (scripts/kube/up.sh reads these variables). */
+  readonly kube: { readonly AGC_KUBE_APISERVER: string; readonly AGC_KUBE_CONTROLLER_MANAGER: string; readonly AGC_ETCD: string; readonly AGC_KUBECTL: string };
 }
 
 let cached: Toolchain | undefined;
@@ -30,6 +32,7 @@ export function toolchain(): Toolchain {
     mirror: get('AGC_PROVIDER_MIRROR'),
     cliConfig: get('TF_CLI_CONFIG_FILE'),
     versions: { kubernetes: pin('KUBERNETES_PROVIDER_VERSION'), docker: pin('DOCKER_PROVIDER_VERSION'), tofu: pin('TOFU_VERSION') },
+    kube: { AGC_KUBE_APISERVER: get('AGC_KUBE_APISERVER'), AGC_KUBE_CONTROLLER_MANAGER: get('AGC_KUBE_CONTROLLER_MANAGER'), AGC_ETCD: get('AGC_ETCD'), AGC_KUBECTL: get('AGC_KUBECTL') },
   };
   return cached;
 }

@@ -1,0 +1,323 @@
+/**
+ * Engines: a real Kubernetes control plane (etcd, kube-apiserver and
+ * kube-controller-manager built from k8s.io/kubernetes by scripts/toolchain.sh,
+ * started by scripts/kube/up.sh), OpenTofu with the kubernetes and docker
+ * providers from the filesystem mirror, and podman plus the registry, all in
+ * one network namespace that has only loopback.
+ *
+ * main.ts is synthesized for two branches. Its image stack is applied (hello-go
+ * built and pushed), then both preview stacks: the API server must accept every
+ * object, Pod Security "restricted" must admit the Deployment's Pods and refuse
+ * a root Pod, the quota must refuse an oversized Pod, plans must show no drift,
+ * and destroy must leave nothing of ours behind.
+ */
+import { spawnSync } from 'child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { engineUp, REGISTRY, ROOT } from '../support/engine';
+import { LoopbackNetns, NetnsResult } from '../support/netns';
+import { toolchain } from '../support/toolchain';
+
+jest.setTimeout(30 * 60 * 1000);
+
+/** A Kubernetes object as kubectl prints it; only the fields the assertions read are typed. */
+interface KubeObject {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly ownerReferences?: ReadonlyArray<{ kind: string }> };
+  readonly spec?: Record<string, unknown>;
+  readonly status?: Record<string, unknown>;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly type?: string;
+}
+type PodSpec = Record<string, unknown> & { containers: Array<Record<string, unknown>> };
+
+const CREATED_AT = '2026-11-22T10:00:00Z';
+const BRANCH_A = 'feature/Login-Page';
+const BRANCH_B = 'PR-42';
+
+let ns: LoopbackNetns;
+let work: string;
+const apps: Record<'a' | 'b', { outdir: string; namespace: string }> = {} as never;
+
+/** Synthesizes main.ts for `branch` into a fresh outdir, as `npm run synth` would with these inputs. */
+function synthMain(branch: string): { outdir: string; namespace: string } {
+  const t = toolchain();
+  const info = engineUp();
+  const outdir = mkdtempSync(join(work, 'app-'));
+  const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'main.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      CDKTF_OUTDIR: outdir,
+      PREVIEW_BRANCH: branch,
+      PREVIEW_CREATED_AT: CREATED_AT,
+      PREVIEW_WAIT_FOR_ROLLOUT: 'false',
+      BUILDER_DIGEST: info.builderDigest,
+      RUNTIME_DIGEST: info.runtimeDigest,
+      KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes,
+      DOCKER_PROVIDER_VERSION: t.versions.docker,
+    },
+  });
+  if (r.status !== 0) throw new Error(`synth of main.ts for ${branch} failed:\n${r.stderr}\n${r.stdout}`);
+  // Where the kit's CLI config expects the carried provider mirror (../../providers).
+  symlinkSync(t.mirror, join(outdir, 'providers'));
+  const config = JSON.parse(readFileSync(join(outdir, 'stacks/preview/cdk.tf.json'), 'utf8')) as {
+    resource: { kubernetes_namespace_v1: Record<string, { metadata: { name: string } }> };
+  };
+  const [namespace] = Object.values(config.resource.kubernetes_namespace_v1).map((n) => n.metadata.name);
+  return { outdir, namespace };
+}
+
+/** Runs tofu in a stack directory inside the namespace, with the kit's own CLI config. */
+function tofu(outdir: string, stack: string, args: readonly string[]): NetnsResult {
+  return ns.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], {
+    cwd: join(outdir, 'stacks', stack),
+    env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+  });
+}
+
+/** verify.sh, init and apply of one stack; throws with tofu's output on failure. */
+function applyStack(outdir: string, stack: string): void {
+  ns.run('sh', ['offline/verify.sh'], { cwd: join(outdir, 'stacks', stack) });
+  for (const args of [['init'], ['apply', '-auto-approve']]) {
+    const r = tofu(outdir, stack, args);
+    if (r.status !== 0) throw new Error(`tofu ${args[0]} of ${stack} in ${outdir} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** kubectl of the API server's own release, built by the toolchain. */
+function kubectl(args: readonly string[], input?: string): NetnsResult {
+  return ns.exec(toolchain().kube.AGC_KUBECTL, args, { input });
+}
+
+function getJson<T = KubeObject>(args: readonly string[]): T {
+  const r = kubectl([...args, '-o', 'json']);
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function list(args: readonly string[]): KubeObject[] {
+  return getJson<{ items: KubeObject[] }>(args).items;
+}
+
+/** Polls `probe` every 500 ms until it returns a value, for at most `seconds`. */
+function waitFor<T>(what: string, seconds: number, probe: () => T | undefined): T {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    spawnSync('sleep', ['0.5']);
+  }
+}
+
+/** A bare Pod with the Deployment's own pod template spec, to put admission to the test. */
+function podFromDeployment(namespace: string, name: string, edit: (spec: PodSpec) => void = () => undefined): string {
+  const deployment = getJson<{ spec: { template: { spec: PodSpec } } }>(['get', 'deployment', 'hello', '-n', namespace]);
+  const spec = JSON.parse(JSON.stringify(deployment.spec.template.spec)) as PodSpec;
+  edit(spec);
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, spec });
+}
+
+beforeAll(() => {
+  const t = toolchain();
+  engineUp();
+  work = mkdtempSync(join(tmpdir(), 'agc-kube-e2e-'));
+  ns = LoopbackNetns.create('kube');
+  ns.startEngine();
+  ns.startKube(t.kube);
+  apps.a = synthMain(BRANCH_A);
+  apps.b = synthMain(BRANCH_B);
+  applyStack(apps.a.outdir, 'images');
+  // Preview B reads the same image stack's state (one image, two previews).
+  copyFileSync(join(apps.a.outdir, 'stacks/images/terraform.images.tfstate'), join(apps.b.outdir, 'stacks/images/terraform.images.tfstate'));
+});
+
+afterAll(() => {
+  if (apps.a) {
+    const r = tofu(apps.a.outdir, 'images', ['destroy', '-auto-approve']);
+    if (r.status !== 0) process.stderr.write(`image stack destroy failed: ${r.stdout}${r.stderr}\n`);
+  }
+  ns?.destroy();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('the namespace has only loopback: nothing in these tests can reach the network', () => {
+  const links = ns.run('ip', ['-o', 'link']).trim().split('\n').map((l) => l.split(': ')[1]);
+  expect(links).toEqual(['lo']);
+  expect(ns.exec('curl', ['-sS', '--max-time', '5', 'https://proxy.golang.org/']).status).not.toBe(0);
+});
+
+describe('preview A', () => {
+  test('tofu apply of main.ts preview stack: the API server holds every object with the fields that matter', () => {
+    applyStack(apps.a.outdir, 'preview');
+    const namespace = apps.a.namespace;
+    expect(namespace).toMatch(/^preview-feature-login-page-[0-9a-f]{10}$/);
+
+    const nsObj = getJson(['get', 'namespace', namespace]);
+    expect(nsObj.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'v1.34',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'airgap-go-constructs.io/preview': 'true',
+      'airgap-go-constructs.io/expires-at': '20261125T100000Z',
+    });
+
+    const names = (kind: string) => list(['get', kind, '-n', namespace]).map((o) => o.metadata.name).sort();
+    expect(names('networkpolicies')).toEqual(['allow-dns', 'allow-ingress-controller-hello', 'allow-same-namespace', 'default-deny']);
+    expect(names('resourcequotas')).toEqual(['preview-quota']);
+    expect(names('limitranges')).toEqual(['preview-limits']);
+    expect(names('serviceaccounts')).toEqual(expect.arrayContaining(['preview-workload']));
+    expect(names('deployments')).toEqual(['hello']);
+    expect(names('services')).toEqual(['hello']);
+    expect(names('poddisruptionbudgets')).toEqual(['hello']);
+    expect(names('ingresses')).toEqual(['hello']);
+
+    const sa = getJson<{ automountServiceAccountToken?: boolean }>(['get', 'serviceaccount', 'preview-workload', '-n', namespace]);
+    expect(sa.automountServiceAccountToken).toBe(false);
+
+    const deny = getJson<{ spec: { podSelector: object; policyTypes: string[]; ingress?: unknown; egress?: unknown } }>(['get', 'networkpolicy', 'default-deny', '-n', namespace]);
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const dns = getJson<{ spec: { egress: Array<{ to: Array<Record<string, unknown>>; ports: Array<{ port: number; protocol: string }> }> } }>(['get', 'networkpolicy', 'allow-dns', '-n', namespace]);
+    expect(dns.spec.egress[0].to[0]).toEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    });
+    expect(dns.spec.egress[0].ports.map((p) => `${p.protocol}/${p.port}`).sort()).toEqual(['TCP/53', 'UDP/53']);
+    const same = getJson<{ spec: { ingress: Array<{ from: unknown[] }> } }>(['get', 'networkpolicy', 'allow-same-namespace', '-n', namespace]);
+    expect(same.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } }]);
+    const ingressAllow = getJson<{ spec: { podSelector: { matchLabels: Record<string, string> }; ingress: Array<{ ports: Array<{ port: number }> }> } }>(['get', 'networkpolicy', 'allow-ingress-controller-hello', '-n', namespace]);
+    expect(ingressAllow.spec.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/name': 'hello' });
+    expect(ingressAllow.spec.ingress[0].ports[0].port).toBe(8080);
+
+    const quota = getJson<{ spec: { hard: Record<string, string> } }>(['get', 'resourcequota', 'preview-quota', '-n', namespace]);
+    expect(quota.spec.hard).toMatchObject({ 'requests.cpu': '2', 'limits.cpu': '4', pods: '20', 'services.nodeports': '0' });
+
+    const deployment = getJson<{ spec: { replicas: number; template: { spec: PodSpec } } }>(['get', 'deployment', 'hello', '-n', namespace]);
+    const pod = deployment.spec.template.spec;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pod).toMatchObject({
+      serviceAccountName: 'preview-workload',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    const [container] = pod.containers;
+    expect(container).toMatchObject({
+      name: 'hello',
+      imagePullPolicy: 'IfNotPresent',
+      securityContext: { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 } },
+      readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 5 },
+    });
+    // The digest the image stack pushed, read from the image stack's state.
+    const imageState = JSON.parse(readFileSync(join(apps.a.outdir, 'stacks/images/terraform.images.tfstate'), 'utf8')) as {
+      resources: Array<{ type: string; instances: Array<{ attributes: { sha256_digest?: string } }> }>;
+    };
+    const digest = imageState.resources.find((r) => r.type === 'docker_registry_image')?.instances[0].attributes.sha256_digest;
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(container.image).toBe(`${REGISTRY}/examples/hello-go@${digest}`);
+  });
+
+  test('Pod Security restricted is enforced: the ReplicaSet creates the Pods, with no warnings; a root Pod and an escalating Pod are refused', () => {
+    const namespace = apps.a.namespace;
+    const pods = waitFor('the ReplicaSet controller to create 2 Pods', 60, () => {
+      const items = list(['get', 'pods', '-n', namespace, '-l', 'app.kubernetes.io/name=hello']);
+      return items.length === 2 ? items : undefined;
+    });
+    // Created by the controller (so admitted by the API server), Pending for lack of nodes.
+    for (const pod of pods) {
+      expect(pod.metadata.ownerReferences?.map((o) => o.kind)).toEqual(['ReplicaSet']);
+      expect(pod.status).toMatchObject({ phase: 'Pending' });
+    }
+    const events = list(['get', 'events', '-n', namespace]);
+    expect(events.filter((e) => e.type === 'Warning' || /FailedCreate|PodSecurity/.test(`${e.reason} ${e.message}`)).map((e) => `${e.reason}: ${e.message}`)).toEqual([]);
+
+    // The same pod spec through admission again (server-side dry run): no warning at all.
+    const dryRun = kubectl(['create', '--dry-run=server', '-f', '-'], podFromDeployment(namespace, 'pss-compliant'));
+    expect({ status: dryRun.status, stderr: dryRun.stderr }).toEqual({ status: 0, stderr: '' });
+
+    const root = kubectl(['create', '-f', '-'], podFromDeployment(namespace, 'pss-root', (spec) => {
+      spec.securityContext = { ...(spec.securityContext as object), runAsNonRoot: false, runAsUser: 0 };
+    }));
+    expect(root.status).not.toBe(0);
+    expect(root.stderr).toMatch(/forbidden: violates PodSecurity "restricted:v1\.34"/);
+    expect(root.stderr).toMatch(/runAsNonRoot != true/);
+
+    const escalating = kubectl(['create', '-f', '-'], podFromDeployment(namespace, 'pss-escalation', (spec) => {
+      spec.containers[0].securityContext = { ...(spec.containers[0].securityContext as object), allowPrivilegeEscalation: true };
+    }));
+    expect(escalating.status).not.toBe(0);
+    expect(escalating.stderr).toMatch(/violates PodSecurity "restricted:v1\.34": allowPrivilegeEscalation != false/);
+    expect(list(['get', 'pods', '-n', namespace]).map((p) => p.metadata.name).filter((n) => n.startsWith('pss-'))).toEqual([]);
+  });
+
+  test('the quota is enforced: a Pod asking for more CPU than the namespace has is refused', () => {
+    const namespace = apps.a.namespace;
+    const big = kubectl(['create', '-f', '-'], podFromDeployment(namespace, 'too-big', (spec) => {
+      spec.containers[0].resources = { requests: { cpu: '3', memory: '64Mi' }, limits: { cpu: '3', memory: '256Mi' } };
+    }));
+    expect(big.status).not.toBe(0);
+    expect(big.stderr).toMatch(/exceeded quota: preview-quota, requested: (limits\.cpu=3,)?requests\.cpu=3/);
+    const used = getJson<{ status: { used: Record<string, string> } }>(['get', 'resourcequota', 'preview-quota', '-n', namespace]);
+    // The two admitted replicas are what the quota counts, and nothing else.
+    expect(used.status.used).toMatchObject({ pods: '2', 'requests.cpu': '200m', 'limits.cpu': '1' });
+  });
+
+  test('no drift: tofu plan right after apply has nothing to do', () => {
+    const plan = tofu(apps.a.outdir, 'preview', ['plan', '-detailed-exitcode']);
+    expect({ status: plan.status, plan: plan.status === 0 ? '' : `${plan.stdout}${plan.stderr}` }).toEqual({ status: 0, plan: '' });
+  });
+});
+
+test('two previews coexist in distinct namespaces; destroying one leaves the other intact', () => {
+  applyStack(apps.b.outdir, 'preview');
+  const a = apps.a.namespace;
+  const b = apps.b.namespace;
+  expect(b).toBe('preview-pr-42-' + b.slice(-10));
+  expect(a).not.toBe(b);
+  for (const n of [a, b]) {
+    expect(getJson<{ status: { phase: string } }>(['get', 'namespace', n]).status.phase).toBe('Active');
+    expect(list(['get', 'deployments', '-n', n]).map((d) => d.metadata.name)).toEqual(['hello']);
+  }
+  const planB = tofu(apps.b.outdir, 'preview', ['plan', '-detailed-exitcode']);
+  expect({ status: planB.status, plan: planB.status === 0 ? '' : planB.stdout }).toEqual({ status: 0, plan: '' });
+
+  const destroy = tofu(apps.b.outdir, 'preview', ['destroy', '-auto-approve']);
+  expect({ status: destroy.status, out: destroy.status === 0 ? '' : `${destroy.stdout}${destroy.stderr}` }).toEqual({ status: 0, out: '' });
+  expect(kubectl(['get', 'namespace', b]).stderr).toMatch(/NotFound/);
+
+  // A is untouched: same objects, still no drift.
+  expect(getJson<{ status: { phase: string } }>(['get', 'namespace', a]).status.phase).toBe('Active');
+  expect(list(['get', 'networkpolicies', '-n', a])).toHaveLength(4);
+  expect(list(['get', 'deployments', '-n', a])).toHaveLength(1);
+  const planA = tofu(apps.a.outdir, 'preview', ['plan', '-detailed-exitcode']);
+  expect({ status: planA.status, plan: planA.status === 0 ? '' : planA.stdout }).toEqual({ status: 0, plan: '' });
+});
+
+test('tofu destroy removes the namespace completely, within the delete timeout, and nothing of ours remains', () => {
+  const namespace = apps.a.namespace;
+  const started = Date.now();
+  const destroy = tofu(apps.a.outdir, 'preview', ['destroy', '-auto-approve']);
+  const seconds = (Date.now() - started) / 1000;
+  expect({ status: destroy.status, out: destroy.status === 0 ? '' : `${destroy.stdout}${destroy.stderr}` }).toEqual({ status: 0, out: '' });
+  // The provider returns only once the namespace is gone; the configured timeout is 10m.
+  expect(seconds).toBeLessThan(600);
+  expect(kubectl(['get', 'namespace', namespace]).stderr).toMatch(/NotFound/);
+
+  // Every listable type, namespaced or not, across the whole API.
+  const types = ns.run(toolchain().kube.AGC_KUBECTL, ['api-resources', '--verbs=list', '-o', 'name']).trim().split('\n').filter((t) => t !== 'events' && t !== 'events.events.k8s.io');
+  const everything = list(['get', types.join(','), '--all-namespaces']);
+  expect(everything.length).toBeGreaterThan(10); // the listing really covers the cluster
+  const ours = everything.filter((o) =>
+    o.metadata.namespace?.startsWith('preview-') ||
+    o.metadata.name.startsWith('preview-') ||
+    Object.keys(o.metadata.labels ?? {}).some((k) => k.startsWith('airgap-go-constructs.io/')),
+  );
+  expect(ours.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
+});
