@@ -15,6 +15,8 @@ const images = new ImageStack(app, 'images', {
   runtimeDigest: env.RUNTIME_DIGEST,
   sourceDateEpoch: env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined,
   providerVersions,
+  // An offline bundle made by `npm run bundle`: adds the mirror sidecar to hello-go.
+  bundle: env.OFFLINE_BUNDLE_DIR ? { dir: env.OFFLINE_BUNDLE_DIR, sha256sumsHash: env.OFFLINE_BUNDLE_SHA256SUMS_HASH ?? '' } : undefined,
 });
 
 new PreviewStack(app, 'preview', {
@@ -26,6 +28,7 @@ new PreviewStack(app, 'preview', {
   // `false` for a control plane without nodes, where no Pod ever becomes ready.
   waitForRollout: env.PREVIEW_WAIT_FOR_ROLLOUT !== 'false',
   providerVersions,
+  mirror: images.mirror && images.bundle ? { image: images.mirror.imageRef, bundle: images.bundle.bundle } : undefined,
 });
 
 app.synth();

@@ -2,10 +2,20 @@ import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
-import { AirgapStack, BaseImage, GoImage, GoService, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
+import { AirgapStack, BaseImage, GoImage, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
 
 /** The example Go service's module. */
 export const HELLO_GO_DIR = join(__dirname, 'hello-go');
+/** The offline mirror server's module. */
+export const MIRROR_DIR = join(__dirname, '..', 'mirror');
+
+/** An offline bundle made on the connected side by `npm run bundle`. */
+export interface BundleOptions {
+  /** Folder the bundle was written to. */
+  readonly dir: string;
+  /** sha256 of its SHA256SUMS, as `offline-bundle` printed it. */
+  readonly sha256sumsHash: string;
+}
 
 /** What the example image stack is built from. */
 export interface ImageAppOptions {
@@ -26,12 +36,18 @@ export interface ImageAppOptions {
    * The docker provider reads digests over HTTPS unless the address says `http://`.
    */
   readonly plainHttpRegistry?: boolean;
+  /** With a bundle, also build the offline mirror's image and the bundle's data image. */
+  readonly bundle?: BundleOptions;
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
 export class ImageStack extends AirgapStack {
   /** The example service's image. */
   public readonly hello: GoImage;
+  /** The offline mirror server's image, when a bundle is given. */
+  public readonly mirror?: GoImage;
+  /** The bundle's data image, when a bundle is given. */
+  public readonly bundle?: OfflineBundleImage;
 
   constructor(scope: Construct, id: string, options: ImageAppOptions) {
     super(scope, id, { providerVersions: options.providerVersions });
@@ -40,10 +56,7 @@ export class ImageStack extends AirgapStack {
     new DockerProvider(this, 'docker', {
       registryAuth: options.plainHttpRegistry ? [{ address: `http://${options.registry}`, authDisabled: true }] : undefined,
     });
-    this.hello = new GoImage(this, 'hello', {
-      moduleDir: options.moduleDir ?? HELLO_GO_DIR,
-      registry: options.registry,
-      repository: 'examples/hello-go',
+    const bases = {
       builder: BaseImage.golang({ digest: options.builderDigest }),
       runtime: BaseImage.distrolessStatic({ digest: options.runtimeDigest }),
       // The stock bases, mirrored where the air-gapped side keeps them.
@@ -52,8 +65,33 @@ export class ImageStack extends AirgapStack {
         'gcr.io/distroless': `${options.registry}/distroless`,
       }),
       sourceDateEpoch: options.sourceDateEpoch,
+    };
+    this.hello = new GoImage(this, 'hello', {
+      ...bases,
+      moduleDir: options.moduleDir ?? HELLO_GO_DIR,
+      registry: options.registry,
+      repository: 'examples/hello-go',
       labels: { 'org.opencontainers.image.source': 'https://example.internal/airgap-go-constructs/examples/hello-go' },
     });
+    if (options.bundle) {
+      // The mirror is built by our own GoImage: standard library only, so no module source.
+      this.mirror = new GoImage(this, 'mirror', {
+        ...bases,
+        moduleDir: MIRROR_DIR,
+        mainPackage: './cmd/offline-mirror',
+        binaryName: 'offline-mirror',
+        ports: [8686],
+        registry: options.registry,
+        repository: 'airgap/offline-mirror',
+        labels: { 'org.opencontainers.image.source': 'https://example.internal/airgap-go-constructs/mirror' },
+      });
+      this.bundle = new OfflineBundleImage(this, 'bundle', {
+        bundleDir: options.bundle.dir,
+        sha256sumsHash: options.bundle.sha256sumsHash,
+        registry: options.registry,
+        repository: 'airgap/go-bundle',
+      });
+    }
   }
 }
 
@@ -75,6 +113,8 @@ export interface PreviewAppOptions {
    * @default true
    */
   readonly waitForRollout?: boolean;
+  /** An offline mirror sidecar for hello-go: the mirror's image and the bundle. */
+  readonly mirror?: { readonly image: string; readonly bundle: OfflineBundle };
 }
 
 /** Provider versions from the environment (KUBERNETES_PROVIDER_VERSION, DOCKER_PROVIDER_VERSION), if any. */
@@ -117,5 +157,8 @@ export class PreviewStack extends AirgapStack {
       },
       { ingressPath: '/' },
     );
+    if (options.mirror) {
+      new OfflineMirror(this, 'GoMirror', { image: options.mirror.image, bundle: options.mirror.bundle }).attachTo(this.hello);
+    }
   }
 }

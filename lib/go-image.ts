@@ -5,7 +5,8 @@ import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { Construct } from 'constructs';
 import { AirgapStack } from './airgap-stack';
 import { BaseImage } from './base-image';
-import { ContextFile, contextHash, readModuleFiles, writeContext } from './build-context';
+import { ContextFile, readModuleFiles } from './build-context';
+import { stageAndPush } from './context-image';
 import { renderDockerfile, renderDockerignore } from './dockerfile';
 import { PropChecker } from './errors';
 import { NONROOT_UID } from './go-service';
@@ -246,47 +247,20 @@ export class GoImage extends Construct {
       { path: 'Dockerfile', mode: 0o644, content: Buffer.from(this.dockerfile) },
       { path: '.dockerignore', mode: 0o644, content: Buffer.from(this.dockerignore) },
     ];
-    this.contextHash = contextHash(staged);
-    this.tag = props.tag ?? `ctx-${this.contextHash.slice(0, 12)}`;
     this.repositoryName = `${props.registry}/${props.repository}`;
-    const assetDir = posix.join('assets', stack.getLogicalId(this.node));
-    this.contextPath = posix.join(assetDir, this.contextHash.slice(0, 16));
-    stack.addArtifact({
-      writeTo: (stackDir: string) => {
-        writeContext(join(stackDir, assetDir), []);
-        writeContext(join(stackDir, this.contextPath), staged);
-      },
+    const built = stageAndPush(this, stack, {
+      files: staged,
+      repositoryName: this.repositoryName,
+      tag: props.tag,
+      networkMode: props.buildNetwork ?? (moduleSource.kind === ModuleSourceKind.PROXY ? 'host' : 'none'),
+      buildArgs: { SOURCE_DATE_EPOCH: String(epoch) },
+      keepRemotely: props.keepRemotely,
     });
-
-    const name = `${this.repositoryName}:${this.tag}`;
-    const triggers = { context_sha256: this.contextHash };
-    this.image = new Image(this, 'Image', {
-      name,
-      keepLocally: false,
-      triggers,
-      buildAttribute: {
-        // Resolved by Terraform where it runs, so no path of the synth machine is written.
-        context: `\${abspath(path.module)}/${this.contextPath}`,
-        dockerfile: 'Dockerfile',
-        networkMode: props.buildNetwork ?? (moduleSource.kind === ModuleSourceKind.PROXY ? 'host' : 'none'),
-        buildArgs: { SOURCE_DATE_EPOCH: String(epoch) },
-        label: { 'org.opencontainers.image.ref.name': this.tag },
-        remove: true,
-        forceRemove: true,
-      },
-    });
-    // kreuzwerker/docker 4.x builds through buildx by default, which needs a
-    // BuildKit image from Docker Hub: impossible in an air gap, and absent from
-    // podman's Docker API. The 3.x bindings lack the switch, hence the override.
-    const dockerPin = stack.pinnedProviderVersion('docker');
-    if (dockerPin !== undefined && Number(dockerPin.split('.')[0]) >= 4) {
-      this.image.addOverride('build.use_legacy_builder', true);
-    }
-    this.registryImage = new RegistryImage(this, 'Push', {
-      name: this.image.name,
-      keepRemotely: props.keepRemotely ?? false,
-      triggers,
-    });
-    this.imageRef = `${this.repositoryName}@${this.registryImage.sha256Digest}`;
+    this.contextHash = built.contextHash;
+    this.contextPath = built.contextPath;
+    this.tag = built.tag;
+    this.image = built.image;
+    this.registryImage = built.registryImage;
+    this.imageRef = built.imageRef;
   }
 }

@@ -1,4 +1,11 @@
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import {
+  DeploymentV1,
+  DeploymentV1Spec,
+  DeploymentV1SpecTemplateSpecContainer,
+  DeploymentV1SpecTemplateSpecContainerVolumeMount,
+  DeploymentV1SpecTemplateSpecInitContainer,
+  DeploymentV1SpecTemplateSpecVolume,
+} from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { Annotations, Token } from 'cdktf';
@@ -216,6 +223,49 @@ export interface GoServiceProps {
   readonly waitForRollout?: boolean;
 }
 
+/**
+ * Containers, volumes and environment another construct adds to a GoService's
+ * pod, such as an OfflineMirror sidecar. Applied with
+ * {@link GoService.addPodExtension}, which refuses clashes with the pod.
+ */
+export interface PodExtension {
+  /** The construct that adds it; errors name its path. */
+  readonly owner: Construct;
+  /** Kind of the owner, for error messages (`OfflineMirror`). */
+  readonly ownerKind: string;
+  /**
+   * Ports the extension listens on in the pod's network namespace, keyed by
+   * the owner's prop that sets each (named in a clash error).
+   * @default - none
+   */
+  readonly ports?: { readonly [prop: string]: number };
+  /**
+   * Sidecar containers; each must satisfy Pod Security "restricted" itself.
+   * @default - none
+   */
+  readonly containers?: readonly DeploymentV1SpecTemplateSpecContainer[];
+  /**
+   * Init containers, run before the main container in the order given.
+   * @default - none
+   */
+  readonly initContainers?: readonly DeploymentV1SpecTemplateSpecInitContainer[];
+  /**
+   * Pod volumes the containers above mount.
+   * @default - none
+   */
+  readonly volumes?: readonly DeploymentV1SpecTemplateSpecVolume[];
+  /**
+   * Environment for the main container; a name the service already sets is an error.
+   * @default - none
+   */
+  readonly env?: { readonly [name: string]: string };
+  /**
+   * Volume mounts for the main container.
+   * @default - none
+   */
+  readonly mainVolumeMounts?: readonly DeploymentV1SpecTemplateSpecContainerVolumeMount[];
+}
+
 const DEFAULT_RESOURCES = {
   cpu: { request: '100m', limit: '500m' },
   memory: { request: '64Mi', limit: '256Mi' },
@@ -248,6 +298,10 @@ export class GoService extends Construct {
   public readonly service: ServiceV1;
   /** The PodDisruptionBudget, when replicas > 1 (escape hatch). */
   public readonly podDisruptionBudget?: PodDisruptionBudgetV1;
+  /** The Deployment spec as last rendered; extensions re-render it. */
+  private spec: DeploymentV1Spec;
+  /** Ports in use in the pod, with who uses them, for clash errors. */
+  private readonly portOwners = new Map<number, string>();
 
   constructor(scope: Construct, id: string, props: GoServiceProps) {
     super(scope, id);
@@ -347,63 +401,65 @@ export class GoService extends Construct {
     const runAsNonRoot = uid !== 0;
     const env = Object.entries(props.env ?? {}).map(([envName, value]) => ({ name: envName, value }));
 
+    this.portOwners.set(port, `the main container of GoService ${this.node.path}`);
+    this.spec = {
+      replicas: String(replicas),
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: this.selectorLabels },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          hostNetwork: false,
+          hostPid: false,
+          hostIpc: false,
+          serviceAccountName: props.serviceAccountName,
+          terminationGracePeriodSeconds: grace,
+          securityContext: {
+            runAsNonRoot,
+            runAsUser: String(uid),
+            runAsGroup: String(gid),
+            fsGroup: String(gid),
+            seccompProfile,
+          },
+          container: [
+            {
+              name,
+              image: props.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: props.args ? [...props.args] : undefined,
+              port: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+              env: env.length > 0 ? env : undefined,
+              resources: {
+                requests: { cpu: cpu.request, memory: memory.request },
+                limits: { cpu: cpu.limit, memory: memory.limit },
+              },
+              livenessProbe: liveness._render(port),
+              readinessProbe: readiness._render(port),
+              startupProbe: props.startup?._render(port),
+              securityContext: {
+                runAsNonRoot,
+                runAsUser: String(uid),
+                runAsGroup: String(gid),
+                allowPrivilegeEscalation: escalation,
+                privileged: false,
+                readOnlyRootFilesystem: props.readOnlyRootFilesystem ?? true,
+                capabilities: { drop: ['ALL'], add: addCaps.length > 0 ? [...addCaps] : undefined },
+                seccompProfile,
+              },
+              volumeMount: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volume: [{ name: 'tmp', emptyDir: { sizeLimit: tmpSizeLimit } }],
+        },
+      },
+    };
     this.deployment = new DeploymentV1(this, 'Deployment', {
       metadata: { name, namespace, labels, annotations },
       waitForRollout: props.waitForRollout ?? true,
-      spec: {
-        replicas: String(replicas),
-        revisionHistoryLimit: 10,
-        selector: { matchLabels: this.selectorLabels },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
-        template: {
-          metadata: { labels, annotations },
-          spec: {
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            hostNetwork: false,
-            hostPid: false,
-            hostIpc: false,
-            serviceAccountName: props.serviceAccountName,
-            terminationGracePeriodSeconds: grace,
-            securityContext: {
-              runAsNonRoot,
-              runAsUser: String(uid),
-              runAsGroup: String(gid),
-              fsGroup: String(gid),
-              seccompProfile,
-            },
-            container: [
-              {
-                name,
-                image: props.image,
-                imagePullPolicy: 'IfNotPresent',
-                args: props.args ? [...props.args] : undefined,
-                port: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-                env: env.length > 0 ? env : undefined,
-                resources: {
-                  requests: { cpu: cpu.request, memory: memory.request },
-                  limits: { cpu: cpu.limit, memory: memory.limit },
-                },
-                livenessProbe: liveness._render(port),
-                readinessProbe: readiness._render(port),
-                startupProbe: props.startup?._render(port),
-                securityContext: {
-                  runAsNonRoot,
-                  runAsUser: String(uid),
-                  runAsGroup: String(gid),
-                  allowPrivilegeEscalation: escalation,
-                  privileged: false,
-                  readOnlyRootFilesystem: props.readOnlyRootFilesystem ?? true,
-                  capabilities: { drop: ['ALL'], add: addCaps.length > 0 ? [...addCaps] : undefined },
-                  seccompProfile,
-                },
-                volumeMount: [{ name: 'tmp', mountPath: '/tmp' }],
-              },
-            ],
-            volume: [{ name: 'tmp', emptyDir: { sizeLimit: tmpSizeLimit } }],
-          },
-        },
-      },
+      spec: this.spec,
     });
 
     this.service = new ServiceV1(this, 'Service', {
@@ -422,6 +478,79 @@ export class GoService extends Construct {
       });
     }
   }
+
+  /**
+   * Adds sidecars, init containers, volumes and main-container environment to
+   * the pod. Refuses, naming the owner's construct path and prop, a port the
+   * pod already listens on, an environment variable the service already sets,
+   * and a container or volume name already in the pod; nothing is changed then.
+   */
+  public addPodExtension(extension: PodExtension): void {
+    const pod = podSpecOf(this.spec);
+    const main = pod.container as DeploymentV1SpecTemplateSpecContainer[];
+    const c = new PropChecker(extension.owner, extension.ownerKind);
+    for (const [prop, port] of Object.entries(extension.ports ?? {})) {
+      const user = this.portOwners.get(port);
+      if (user) c.fail(prop, port, `is a port ${user} already listens on; containers of one pod share its network namespace`, `Pick a free port, such as ${this.freePort(port)}.`);
+    }
+    const env = (main[0].env ?? []) as Array<{ name: string; value?: string }>;
+    for (const name of Object.keys(extension.env ?? {})) {
+      if (env.some((e) => e.name === name)) {
+        c.fail('env', name, `is already set on GoService ${this.node.path}`, `Remove "${name}" from the GoService's env: ${extension.ownerKind} sets it.`);
+      }
+    }
+    const containerNames = new Set([...main, ...((pod.initContainer ?? []) as DeploymentV1SpecTemplateSpecInitContainer[])].map((x) => x.name));
+    for (const x of [...(extension.containers ?? []), ...(extension.initContainers ?? [])]) {
+      if (containerNames.has(x.name)) c.fail('container name', x.name, `is already a container of GoService ${this.node.path}`, 'Give the extension a different id or name.');
+      containerNames.add(x.name);
+    }
+    const volumeNames = new Set(((pod.volume ?? []) as DeploymentV1SpecTemplateSpecVolume[]).map((v) => v.name));
+    for (const v of extension.volumes ?? []) {
+      if (v.name !== undefined && volumeNames.has(v.name)) c.fail('volume name', v.name, `is already a volume of GoService ${this.node.path}`, 'Give the extension a different id or name.');
+    }
+    c.throwIfAny();
+
+    for (const [prop, port] of Object.entries(extension.ports ?? {})) {
+      this.portOwners.set(port, `${extension.ownerKind} ${extension.owner.node.path} (prop "${prop}")`);
+    }
+    const extraEnv = Object.entries(extension.env ?? {}).map(([name, value]) => ({ name, value }));
+    const [first, ...rest] = main;
+    this.spec = {
+      ...this.spec,
+      template: {
+        ...this.spec.template,
+        spec: {
+          ...pod,
+          container: [
+            {
+              ...first,
+              env: env.length + extraEnv.length > 0 ? [...env, ...extraEnv] : undefined,
+              volumeMount: [...((first.volumeMount ?? []) as DeploymentV1SpecTemplateSpecContainerVolumeMount[]), ...(extension.mainVolumeMounts ?? [])],
+            },
+            ...rest,
+            ...(extension.containers ?? []),
+          ],
+          initContainer: [...((pod.initContainer ?? []) as DeploymentV1SpecTemplateSpecInitContainer[]), ...(extension.initContainers ?? [])],
+          volume: [...((pod.volume ?? []) as DeploymentV1SpecTemplateSpecVolume[]), ...(extension.volumes ?? [])],
+        },
+      },
+    };
+    this.deployment.putSpec(this.spec);
+  }
+
+  /** The first port above `from` nobody in the pod uses, for fix hints. */
+  private freePort(from: number): number {
+    let p = from + 1;
+    while (this.portOwners.has(p)) p++;
+    return p;
+  }
+}
+
+/** The pod template's spec: the one place GoService and its extensions edit. */
+function podSpecOf(spec: DeploymentV1Spec): NonNullable<DeploymentV1Spec['template']['spec']> {
+  const pod = spec.template.spec;
+  if (!pod) throw new Error('GoService always renders a pod spec');
+  return pod;
 }
 
 function optOutFix(control: RestrictedControl, alternative: string): string {

@@ -53,6 +53,7 @@ export interface RenderedProbe {
   readonly successThreshold: number;
   readonly httpGet?: { readonly path: string; readonly port: string; readonly scheme: string };
   readonly tcpSocket?: Array<{ readonly port: string }>;
+  readonly exec?: { readonly command: string[] };
 }
 
 /** What a probe is for; liveness and startup probes have stricter rules. */
@@ -65,7 +66,7 @@ export enum ProbeRole {
   STARTUP = 'startup',
 }
 
-/** A container health probe. Create one with {@link Probe.http} or {@link Probe.tcp}. */
+/** A container health probe. Create one with {@link Probe.http}, {@link Probe.tcp} or {@link Probe.exec}. */
 export class Probe {
   /** HTTP GET `path` on the container port; 2xx and 3xx pass. */
   static http(path: string, options: HttpProbeOptions = {}): Probe {
@@ -80,13 +81,24 @@ export class Probe {
     return new Probe('tcp', undefined, port, options);
   }
 
+  /**
+   * Runs `command` (exec form, no shell) in the container; exit 0 passes. For
+   * servers that listen on 127.0.0.1 only, which the kubelet's HTTP and TCP
+   * probes cannot reach, and for shell-less images that carry their own checker.
+   */
+  static exec(command: readonly string[], options: ProbeOptions = {}): Probe {
+    return new Probe('exec', undefined, undefined, options, [...command]);
+  }
+
   private constructor(
-    private readonly kind: 'http' | 'tcp',
+    private readonly kind: 'http' | 'tcp' | 'exec',
     /** HTTP path, for HTTP probes. */
     public readonly path: string | undefined,
     /** Explicit container port, if any. */
     public readonly port: number | undefined,
     private readonly options: ProbeOptions,
+    /** Command, for exec probes. */
+    public readonly command?: readonly string[],
   ) {}
 
   /**
@@ -101,6 +113,14 @@ export class Probe {
         out.push({ prop: `${prop}.path`, value: path, problem: 'does not start with "/"', fix: 'Give an absolute HTTP path such as "/healthz".' });
       } else if (/\s/.test(path)) {
         out.push({ prop: `${prop}.path`, value: path, problem: 'contains white space', fix: 'Percent-encode spaces, or use a path without them.' });
+      }
+    }
+    if (this.kind === 'exec') {
+      const cmd = this.command ?? [];
+      if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string' || a.length === 0)) {
+        out.push({ prop: `${prop}.command`, value: cmd, problem: 'is not a non-empty list of non-empty strings', fix: 'Give the program and its arguments, such as ["/usr/local/bin/app", "-healthcheck"].' });
+      } else if (!cmd[0].startsWith('/')) {
+        out.push({ prop: `${prop}.command`, value: cmd, problem: 'does not start with an absolute program path', fix: 'Distroless images have no shell or PATH lookup to rely on: use a path such as "/usr/local/bin/app".' });
       }
     }
     if (this.port !== undefined) {
@@ -147,6 +167,9 @@ export class Probe {
     };
     if (this.kind === 'http') {
       return { ...timing, httpGet: { path: this.path as string, port, scheme: 'HTTP' } };
+    }
+    if (this.kind === 'exec') {
+      return { ...timing, exec: { command: [...(this.command ?? [])] } };
     }
     return { ...timing, tcpSocket: [{ port }] };
   }

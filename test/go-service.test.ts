@@ -2,6 +2,7 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { Testing, TerraformVariable } from 'cdktf';
 import { AirgapError, GoService, GoServiceProps, PodSecurityOptOut, Probe, RestrictedControl } from '../lib';
+import { Container, RESTRICTED_CONTROLS } from './support/restricted';
 import { dig, errorOf, newStack, onlyResource, resourcesOf, synthJson } from './support/synth';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -17,54 +18,6 @@ function podSpec(props: Partial<GoServiceProps> = {}): Record<string, unknown> {
   const { json } = synthService(props);
   return dig(onlyResource(json, 'kubernetes_deployment_v1'), 'spec.template.spec') as Record<string, unknown>;
 }
-
-type Container = Record<string, unknown>;
-function containersOf(spec: Record<string, unknown>): Container[] {
-  return [...((spec.container as Container[]) ?? []), ...((spec.init_container as Container[]) ?? [])];
-}
-
-/** Pod Security "restricted" (which includes "baseline"), control by control, as the admission plugin checks it. */
-const RESTRICTED_CONTROLS: Array<[string, (spec: Record<string, unknown>) => boolean]> = [
-  ['host namespaces: hostNetwork, hostPID, hostIPC unset or false', (s) => !s.host_network && !s.host_pid && !s.host_ipc],
-  ['privileged containers: none', (s) => containersOf(s).every((c) => dig(c, 'security_context.privileged') !== true)],
-  ['hostPath volumes: none', (s) => ((s.volume as Container[]) ?? []).every((v) => v.host_path === undefined)],
-  ['host ports: none', (s) => containersOf(s).every((c) => ((c.port as Container[]) ?? []).every((p) => !p.host_port))],
-  [
-    'volume types: only configMap, csi, downwardAPI, emptyDir, ephemeral, PVC, projected, secret',
-    (s) =>
-      ((s.volume as Container[]) ?? []).every((v) =>
-        Object.keys(v)
-          .filter((k) => k !== 'name')
-          .every((k) => ['config_map', 'csi', 'downward_api', 'empty_dir', 'ephemeral', 'persistent_volume_claim', 'projected', 'secret'].includes(k)),
-      ),
-  ],
-  ['allowPrivilegeEscalation: false on every container', (s) => containersOf(s).every((c) => dig(c, 'security_context.allow_privilege_escalation') === false)],
-  [
-    'runAsNonRoot: true on the pod or every container',
-    (s) => dig(s, 'security_context.run_as_non_root') === true || containersOf(s).every((c) => dig(c, 'security_context.run_as_non_root') === true),
-  ],
-  [
-    'runAsUser: not 0 anywhere',
-    (s) => dig(s, 'security_context.run_as_user') !== '0' && containersOf(s).every((c) => dig(c, 'security_context.run_as_user') !== '0'),
-  ],
-  [
-    'seccomp: RuntimeDefault or Localhost',
-    (s) =>
-      ['RuntimeDefault', 'Localhost'].includes(dig(s, 'security_context.seccomp_profile.type') as string) &&
-      containersOf(s).every((c) => [undefined, 'RuntimeDefault', 'Localhost'].includes(dig(c, 'security_context.seccomp_profile.type') as string)),
-  ],
-  [
-    'capabilities: drop ALL, add at most NET_BIND_SERVICE',
-    (s) =>
-      containersOf(s).every(
-        (c) =>
-          ((dig(c, 'security_context.capabilities.drop') as string[]) ?? []).includes('ALL') &&
-          ((dig(c, 'security_context.capabilities.add') as string[]) ?? []).every((cap) => cap === 'NET_BIND_SERVICE'),
-      ),
-  ],
-  ['sysctls: none set', (s) => dig(s, 'security_context.sysctl') === undefined],
-  ['procMount, SELinux and AppArmor left at their defaults', (s) => containersOf(s).every((c) => dig(c, 'security_context.se_linux_options') === undefined && dig(c, 'security_context.proc_mount') === undefined)],
-];
 
 describe('GoService defaults satisfy every Pod Security "restricted" control', () => {
   const variants: Array<[string, Partial<GoServiceProps>]> = [

@@ -26,7 +26,23 @@ describe('Probe', () => {
     expect(Probe.tcp()._render(8080).httpGet).toBeUndefined();
   });
 
+  test('exec renders the command as given, with no shell and no port', () => {
+    const rendered = Probe.exec(['/usr/local/bin/offline-mirror', '-healthcheck', 'http://127.0.0.1:8686/readyz'], { periodSeconds: 5 })._render(8080);
+    expect(rendered).toEqual({
+      initialDelaySeconds: 0,
+      periodSeconds: 5,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+      successThreshold: 1,
+      exec: { command: ['/usr/local/bin/offline-mirror', '-healthcheck', 'http://127.0.0.1:8686/readyz'] },
+    });
+    expect(Probe.exec(['/bin/true'])._problems('liveness', ProbeRole.LIVENESS)).toEqual([]);
+  });
+
   test.each([
+    [Probe.exec([]), 'liveness.command', /not a non-empty list/],
+    [Probe.exec(['/bin/check', '']), 'liveness.command', /not a non-empty list/],
+    [Probe.exec(['check', '-x']), 'liveness.command', /absolute program path/],
     [Probe.http('healthz'), 'liveness.path', /does not start with "\/"/],
     [Probe.http(''), 'liveness.path', /does not start with "\/"/],
     [Probe.http('/a b'), 'liveness.path', /white space/],

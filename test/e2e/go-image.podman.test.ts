@@ -5,37 +5,21 @@
  * their real registry digests. Nothing is pulled from outside.
  */
 import { execFileSync } from 'child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { App } from 'cdktf';
-import { HELLO_GO_DIR } from '../../examples/preview-app';
 import { AirgapStack, BaseImage, GoImage, ModuleSource, RegistryMirror } from '../../lib';
 import { docker, dockerAsync, dockerStatus, engineUp, REGISTRY, serveDirectory, synthImageStack, waitForStatus } from '../support/engine';
+import { copyHelloGo, tmp } from '../support/scratch';
 
 jest.setTimeout(15 * 60 * 1000);
-
-const scratch: string[] = [];
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(d);
-  return d;
-}
-afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** Rewrites main.go with content never built before, so no earlier run's layer cache can match it. */
 function changeSource(moduleDir: string): void {
   const nonce = `${process.pid}-${process.hrtime.bigint()}`;
   const file = join(moduleDir, 'main.go');
   writeFileSync(file, readFileSync(file, 'utf8').replace('var version = "dev"', `var version = "dev-${nonce}"`));
-}
-
-/** A copy of hello-go that a test may change; `vendor` false drops vendor/. */
-function copyHelloGo(vendor = true): string {
-  const dir = join(tmp('agc-hello-'), 'hello-go');
-  cpSync(HELLO_GO_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('/hello-go/hello-go') && (vendor || !src.includes('/vendor')) });
-  return dir;
 }
 
 /** The registry's manifest digest for `repo:tag`, as a cluster would pin it. */

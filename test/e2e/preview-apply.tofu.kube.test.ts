@@ -15,6 +15,7 @@ import { spawnSync } from 'child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { makeHelloBundle } from '../support/bundle';
 import { engineUp, REGISTRY, ROOT } from '../support/engine';
 import { LoopbackNetns, NetnsResult } from '../support/netns';
 import { toolchain } from '../support/toolchain';
@@ -39,6 +40,7 @@ const BRANCH_B = 'PR-42';
 
 let ns: LoopbackNetns;
 let work: string;
+let bundle: { dir: string; hash: string };
 const apps: Record<'a' | 'b', { outdir: string; namespace: string }> = {} as never;
 
 /** Synthesizes main.ts for `branch` into a fresh outdir, as `npm run synth` would with these inputs. */
@@ -59,6 +61,9 @@ function synthMain(branch: string): { outdir: string; namespace: string } {
       RUNTIME_DIGEST: info.runtimeDigest,
       KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes,
       DOCKER_PROVIDER_VERSION: t.versions.docker,
+      // hello-go gets the offline mirror as a sidecar; the image stack builds its two images.
+      OFFLINE_BUNDLE_DIR: bundle.dir,
+      OFFLINE_BUNDLE_SHA256SUMS_HASH: bundle.hash,
     },
   });
   if (r.status !== 0) throw new Error(`synth of main.ts for ${branch} failed:\n${r.stderr}\n${r.stdout}`);
@@ -126,6 +131,7 @@ beforeAll(() => {
   const t = toolchain();
   engineUp();
   work = mkdtempSync(join(tmpdir(), 'agc-kube-e2e-'));
+  bundle = makeHelloBundle();
   ns = LoopbackNetns.create('kube');
   ns.startEngine();
   ns.startKube(t.kube);
@@ -217,11 +223,23 @@ describe('preview A', () => {
     });
     // The digest the image stack pushed, read from the image stack's state.
     const imageState = JSON.parse(readFileSync(join(apps.a.outdir, 'stacks/images/terraform.images.tfstate'), 'utf8')) as {
-      resources: Array<{ type: string; instances: Array<{ attributes: { sha256_digest?: string } }> }>;
+      resources: Array<{ type: string; name: string; instances: Array<{ attributes: { sha256_digest?: string } }> }>;
     };
-    const digest = imageState.resources.find((r) => r.type === 'docker_registry_image')?.instances[0].attributes.sha256_digest;
+    // The image stack pushes three images; each push's logical id starts with its construct id.
+    const digestOf = (id: string) => imageState.resources.find((r) => r.type === 'docker_registry_image' && r.name.startsWith(`${id}_`))?.instances[0].attributes.sha256_digest;
+    const digest = digestOf('hello');
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(container.image).toBe(`${REGISTRY}/examples/hello-go@${digest}`);
+
+    // The offline mirror: a sidecar on 127.0.0.1, its bundle copied in by two init containers, go pointed at it.
+    const sidecar = pod.containers.find((c) => c.name === 'offline-mirror') as Record<string, unknown> & { args: string[] };
+    expect(sidecar.image).toBe(`${REGISTRY}/airgap/offline-mirror@${digestOf('mirror')}`);
+    expect(sidecar.args).toEqual(['-bundle', '/var/run/offline-mirror/bundle', '-listen', '127.0.0.1:8686', '-sha256sums-hash', bundle.hash]);
+    const init = (pod as unknown as { initContainers: Array<{ name: string; image: string }> }).initContainers;
+    expect(init.map((c) => c.name)).toEqual(['offline-mirror-tools', 'offline-mirror-bundle']);
+    expect(init[1].image).toBe(`${REGISTRY}/airgap/go-bundle@${digestOf('bundle')}`);
+    const env = Object.fromEntries((container.env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ GOPROXY: 'http://127.0.0.1:8686,off', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' });
   });
 
   test('Pod Security restricted is enforced: the ReplicaSet creates the Pods, with no warnings; a root Pod and an escalating Pod are refused', () => {
@@ -263,10 +281,11 @@ describe('preview A', () => {
       spec.containers[0].resources = { requests: { cpu: '3', memory: '64Mi' }, limits: { cpu: '3', memory: '256Mi' } };
     }));
     expect(big.status).not.toBe(0);
-    expect(big.stderr).toMatch(/exceeded quota: preview-quota, requested: (limits\.cpu=3,)?requests\.cpu=3/);
+    // 3 cores for hello-go plus 10m for the mirror sidecar.
+    expect(big.stderr).toMatch(/exceeded quota: preview-quota, requested: .*requests\.cpu=3010m/);
     const used = getJson<{ status: { used: Record<string, string> } }>(['get', 'resourcequota', 'preview-quota', '-n', namespace]);
-    // The two admitted replicas are what the quota counts, and nothing else.
-    expect(used.status.used).toMatchObject({ pods: '2', 'requests.cpu': '200m', 'limits.cpu': '1' });
+    // The two admitted replicas (hello-go 100m/500m + mirror 10m/200m each) are what the quota counts, and nothing else.
+    expect(used.status.used).toMatchObject({ pods: '2', 'requests.cpu': '220m', 'limits.cpu': '1400m', 'requests.memory': '192Mi' });
   });
 
   test('no drift: tofu plan right after apply has nothing to do', () => {
