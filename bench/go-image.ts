@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     writeFileSync(mainGo, original);
     const a = synthImageStack(moduleDir);
     cold.push(seconds(() => docker(['build', '--no-cache', '--network', 'none', '-t', `${REGISTRY}/bench/hello-go:cold`, a.contextDir])));
-    writeFileSync(mainGo, original.replace('var version = "dev"', `var version = "bench-${i}"`));
+    // A version string never built before: a change an earlier run already built would hit podman's layer cache.
+    writeFileSync(mainGo, original.replace('var version = "dev"', `var version = "bench-${process.pid}-${process.hrtime.bigint()}"`));
     const b = synthImageStack(moduleDir);
     warm.push(seconds(() => docker(['build', '--network', 'none', '-t', `${REGISTRY}/bench/hello-go:warm`, b.contextDir])));
   }

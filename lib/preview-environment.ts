@@ -210,6 +210,13 @@ export class PreviewEnvironment extends Construct {
   public readonly serviceAccount: ServiceAccountV1;
 
   private readonly labels: { readonly [key: string]: string };
+  /**
+   * The namespace's and service account's names as references, read once:
+   * every read of a provider attribute makes a new token, and cdktf captures a
+   * full stack trace for each, which dominates synth time at scale.
+   */
+  private readonly namespaceRef: string;
+  private readonly serviceAccountRef: string;
   private readonly ingressOptions?: PreviewIngressOptions;
   private readonly ingressPeer: Required<Pick<IngressControllerPeer, 'namespace'>> & IngressControllerPeer;
   private readonly ingressPaths = new Map<string, string>();
@@ -332,6 +339,7 @@ export class PreviewEnvironment extends Construct {
     // Referencing the resource (not the plain name) orders every object after the
     // namespace on apply and before it on destroy.
     const ns = this.namespace.metadata.name;
+    this.namespaceRef = ns;
     const meta = (name: string) => ({ name, namespace: ns, labels: this.labels });
 
     this.defaultDenyPolicy = new NetworkPolicyV1(this, 'DefaultDeny', {
@@ -405,6 +413,7 @@ export class PreviewEnvironment extends Construct {
       metadata: meta(saName),
       automountServiceAccountToken: false,
     });
+    this.serviceAccountRef = this.serviceAccount.metadata.name;
   }
 
   /** The Ingress host, `<slug>.<baseDomain>`, when the `ingress` prop is set. */
@@ -435,8 +444,8 @@ export class PreviewEnvironment extends Construct {
 
     const service = new GoService(this, id, {
       ...props,
-      namespace: this.namespace.metadata.name,
-      serviceAccountName: this.serviceAccount.metadata.name,
+      namespace: this.namespaceRef,
+      serviceAccountName: this.serviceAccountRef,
       labels: { ...props.labels, ...this.labels },
     });
 
@@ -447,7 +456,7 @@ export class PreviewEnvironment extends Construct {
     new NetworkPolicyV1(service, 'AllowIngressController', {
       metadata: {
         name: `allow-ingress-controller-${service.name}`.slice(0, 63).replace(/-+$/, ''),
-        namespace: this.namespace.metadata.name,
+        namespace: this.namespaceRef,
         labels: this.labels,
       },
       spec: {
@@ -461,7 +470,7 @@ export class PreviewEnvironment extends Construct {
       this.ingressPaths.set(path, service.name);
       const host = this.host as string;
       new IngressV1(service, 'Ingress', {
-        metadata: { name: service.name, namespace: this.namespace.metadata.name, labels: this.labels },
+        metadata: { name: service.name, namespace: this.namespaceRef, labels: this.labels },
         spec: {
           ingressClassName: this.ingressOptions.ingressClassName,
           rule: [
