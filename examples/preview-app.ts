@@ -6,8 +6,6 @@ import { AirgapStack, BaseImage, GoImage, GoService, OfflineBundle, OfflineBundl
 
 /** The example Go service's module. */
 export const HELLO_GO_DIR = join(__dirname, 'hello-go');
-/** The offline mirror server's module. */
-export const MIRROR_DIR = join(__dirname, '..', 'mirror');
 
 /** An offline bundle made on the connected side by `npm run bundle`. */
 export interface BundleOptions {
@@ -74,15 +72,10 @@ export class ImageStack extends AirgapStack {
       labels: { 'org.opencontainers.image.source': 'https://example.internal/airgap-go-constructs/examples/hello-go' },
     });
     if (options.bundle) {
-      // The mirror is built by our own GoImage: standard library only, so no module source.
-      this.mirror = new GoImage(this, 'mirror', {
+      // The mirror is built by our own GoImage from the module the package ships.
+      this.mirror = OfflineMirror.serverImage(this, 'mirror', {
         ...bases,
-        moduleDir: MIRROR_DIR,
-        mainPackage: './cmd/offline-mirror',
-        binaryName: 'offline-mirror',
-        ports: [8686],
         registry: options.registry,
-        repository: 'airgap/offline-mirror',
         labels: { 'org.opencontainers.image.source': 'https://example.internal/airgap-go-constructs/mirror' },
       });
       this.bundle = new OfflineBundleImage(this, 'bundle', {

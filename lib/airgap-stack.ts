@@ -1,6 +1,8 @@
 import { join } from 'path';
 import {
+  Aspects,
   DataTerraformRemoteStateLocal,
+  IAspect,
   IStackSynthesizer,
   ISynthesisSession,
   LocalBackend,
@@ -80,6 +82,8 @@ export class AirgapStack extends TerraformStack {
   private readonly localStatePath: string;
   private readonly providerVersions: { readonly [name: string]: string };
   private readonly artifacts: IStackArtifact[] = [];
+  /** Set once prepareStack has run, so the preparing aspect does not run it a second time. */
+  private prepared = false;
 
   constructor(scope: Construct, id: string, props: AirgapStackProps = {}) {
     super(scope, id);
@@ -102,11 +106,30 @@ export class AirgapStack extends TerraformStack {
     const kit: IStackArtifact[] = props.offlineKit === false ? [] : [{ writeTo: (dir) => (this.offlineKit = writeOfflineKit(dir)) }];
     // The kit goes last, so its SHA256SUMS covers every other artifact.
     this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts, kit);
+    // `app.synth()` prepares every stack before synthesizing it, but cdktf's
+    // Testing.synth and Testing.fullSynth never call prepareStack. They do run
+    // aspects, so an aspect prepares the stack there: all three then render the
+    // same cdk.tf.json (backend and provider pins included).
+    Aspects.of(this).add(new PrepareOnce(this));
   }
 
   /** Registers files to write beside this stack's `cdk.tf.json` at synth. */
   addArtifact(artifact: IStackArtifact): void {
     this.artifacts.push(artifact);
+  }
+
+  /**
+   * Prepares every stack of the app that is not prepared yet, as `app.synth()`
+   * does before it synthesizes any: a consumer's preparation adds the
+   * cross-stack outputs its producer renders.
+   * @internal
+   */
+  _prepareApp(): void {
+    for (const stack of this.node.root.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
+      if (stack instanceof AirgapStack ? stack.prepared : preparedPlainStacks.has(stack)) continue;
+      if (!(stack instanceof AirgapStack)) preparedPlainStacks.add(stack);
+      stack.prepareStack();
+    }
   }
 
   /** The version `providerVersions` pins for provider `name`, if any. */
@@ -116,6 +139,7 @@ export class AirgapStack extends TerraformStack {
 
   /** Pins the providers this stack uses to the versions given in `providerVersions`. */
   public override prepareStack(): void {
+    this.prepared = true;
     // Only providers the stack really has: an entry for another would be a provider without a source.
     const present = new Set(this.allProviders().map((p) => p.terraformResourceType));
     for (const [name, version] of Object.entries(this.providerVersions)) {
@@ -128,6 +152,18 @@ export class AirgapStack extends TerraformStack {
   public override ensureBackendExists(): TerraformBackend {
     const own = this.node.findAll().find((c): c is TerraformBackend => TerraformBackend.isBackend(c));
     return own ?? new PortableLocalBackend(this, this.localStatePath);
+  }
+}
+
+/** Plain TerraformStacks the preparing aspect has prepared. */
+const preparedPlainStacks = new WeakSet<TerraformStack>();
+
+/** Runs {@link AirgapStack.prepareStack} during aspect invocation when nothing else has. */
+class PrepareOnce implements IAspect {
+  constructor(private readonly stack: AirgapStack) {}
+
+  visit(node: IConstruct): void {
+    if (node === this.stack) this.stack._prepareApp();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, IAspect, TerraformResource, Token } from 'cdktf';
+import { Annotations, Aspects, IAspect, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { AirgapRule, AIRGAP_RULES, ImageUse, RuleOutcome } from './airgap-rules';
 import { AirgapError } from './errors';
@@ -33,6 +33,19 @@ const suppressions = new WeakMap<IConstruct, Map<string, string>>();
 export class AirGap implements IAspect {
   /** Applies the aspect to `scope` and everything below it. */
   static apply(scope: IConstruct, props: AirGapProps): AirGap {
+    if (!scope.node.scopes.some((s) => TerraformStack.isStack(s))) {
+      // cdktf invokes aspects stack by stack, from the stack down: an aspect
+      // on the App, or on a construct above the stacks, would never run.
+      const stacks = scope.node.findAll().filter((c) => TerraformStack.isStack(c)).map((c) => c.node.id);
+      throw new AirgapError(scope.node.path || 'App', 'AirGap', [
+        {
+          prop: 'scope',
+          value: scope.node.path || 'App',
+          problem: 'is not a stack or inside one, and cdktf runs aspects only from each stack down, so the rules would never run',
+          fix: `Apply it to each stack instead${stacks.length ? `, such as: for (const s of [${stacks.join(', ')}]) AirGap.apply(s, props)` : ''}.`,
+        },
+      ]);
+    }
     const aspect = new AirGap(props);
     Aspects.of(scope).add(aspect);
     return aspect;
@@ -62,6 +75,11 @@ export class AirGap implements IAspect {
   private readonly mirror: RegistryMirror;
   private readonly allowed: readonly string[];
   private readonly rules: readonly AirgapRule[];
+  /**
+   * Errors of the last visit, by construct. A validation reads them, so
+   * `Testing.synth(stack, true)` fails on a violation as `cdktf synth` does.
+   */
+  private readonly errors = new Map<IConstruct, string[]>();
 
   constructor(props: AirGapProps) {
     this.mirror = props.mirror;
@@ -76,6 +94,7 @@ export class AirGap implements IAspect {
     if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) return;
     const rendered = node.toTerraform() as { resource?: Record<string, Record<string, unknown>> };
     const config = Object.values(rendered.resource?.[type] ?? {})[0];
+    const errors: string[] = [];
     for (const field of imageFields(type, config)) {
       let use = splitReference(field.value);
       if (field.rewrite) {
@@ -95,12 +114,15 @@ export class AirGap implements IAspect {
         if (reason !== undefined) {
           Annotations.of(node).addInfo(`${message} Suppressed: ${reason}`);
         } else {
-          Annotations.of(node).addError(
-            `${message} Fix: mirror it into ${this.allowed.join(' or ')} and pin it as name@sha256:<digest>, or call AirGap.suppress(construct, "${rule.id}", "<why>").`,
-          );
+          const error = `${message} Fix: mirror it into ${this.allowed.join(' or ')} and pin it as name@sha256:<digest>, or call AirGap.suppress(construct, "${rule.id}", "<why>").`;
+          Annotations.of(node).addError(error);
+          errors.push(error);
         }
       }
     }
+    if (errors.length === 0 && !this.errors.has(node)) return;
+    if (!this.errors.has(node)) node.node.addValidation({ validate: () => this.errors.get(node) ?? [] });
+    this.errors.set(node, errors);
   }
 }
 

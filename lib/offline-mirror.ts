@@ -5,12 +5,17 @@ import {
 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Token } from 'cdktf';
+import { join } from 'path';
 import { Construct } from 'constructs';
+import { BaseImage } from './base-image';
 import { PropChecker, PropProblem } from './errors';
+import { GoImage } from './go-image';
 import { ContainerResources, GoService, NONROOT_UID } from './go-service';
 import { ImageReference } from './image-ref';
+import { packageRoot } from './package-root';
 import { PreviewEnvironment } from './preview-environment';
 import { Probe } from './probe';
+import { RegistryMirror } from './registry-mirror';
 import { QuantityKind, checkQuantity, quantityHint, requestLimitProblems } from './quantity';
 import { checkPort } from './validation';
 
@@ -134,6 +139,52 @@ export class ChecksumDatabase {
   }
 }
 
+/** Props for {@link OfflineMirror.serverImage}: where the mirror's image goes, and how it is built. */
+export interface OfflineMirrorServerImageProps {
+  /** Target registry host, with port: `registry.internal` or `127.0.0.1:5000`. */
+  readonly registry: string;
+  /**
+   * Repository below the registry.
+   * @default 'airgap/offline-mirror'
+   */
+  readonly repository?: string;
+  /**
+   * Builder stage base.
+   * @default BaseImage.golang()
+   */
+  readonly builder?: BaseImage;
+  /**
+   * Runtime stage base.
+   * @default BaseImage.distrolessStatic()
+   */
+  readonly runtime?: BaseImage;
+  /**
+   * Registry mirror applied to both bases.
+   * @default - the bases are used as written
+   */
+  readonly mirror?: RegistryMirror;
+  /**
+   * Seconds since the epoch for the image's created label and file times.
+   * @default 0
+   */
+  readonly sourceDateEpoch?: number;
+  /**
+   * Extra OCI labels.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string };
+  /**
+   * Tag pushed beside the digest.
+   * @default - `ctx-` and 12 hex digits of the build context's hash
+   */
+  readonly tag?: string;
+  /**
+   * Keep the pushed image in the registry when the resource is destroyed.
+   * @default false
+   */
+  readonly keepRemotely?: boolean;
+}
+
 /** Props for {@link OfflineMirror}. */
 export interface OfflineMirrorProps {
   /**
@@ -190,6 +241,27 @@ const DEFAULT_MIRROR_RESOURCES = { cpu: { request: '10m', limit: '200m' }, memor
  * pinned hash on the way, and the server verifies again at start.
  */
 export class OfflineMirror extends Construct {
+  /** The mirror server's Go module, as shipped in this package (standard library only). */
+  static get serverModuleDir(): string {
+    return join(packageRoot(), 'mirror');
+  }
+
+  /**
+   * The mirror server's image, built by {@link GoImage} from the Go module
+   * this package ships, in a stack of yours (usually the images stack). Pass
+   * its `imageRef` as the OfflineMirror's `image`.
+   */
+  static serverImage(scope: Construct, id: string, props: OfflineMirrorServerImageProps): GoImage {
+    return new GoImage(scope, id, {
+      ...props,
+      moduleDir: OfflineMirror.serverModuleDir,
+      mainPackage: './cmd/offline-mirror',
+      binaryName: 'offline-mirror',
+      ports: [8686],
+      repository: props.repository ?? 'airgap/offline-mirror',
+    });
+  }
+
   /** Port the mirror listens on. */
   public readonly port: number;
   /** Environment a Go process in the same pod gets. */

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { App, HttpBackend, Testing, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { AnnotationMetadataEntryType, App, HttpBackend, Testing, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { AirgapStack } from '../lib';
+import { ImageStack, PreviewStack } from '../examples/preview-app';
+import { AirGap, AirgapStack, GoService, RegistryMirror } from '../lib';
 import { errorOf } from './support/synth';
 
 /** The stack's cdk.tf.json as `app.synth()` writes it; the implicit backend is added only then. */
@@ -99,3 +100,70 @@ describe('AirgapStack', () => {
   });
 });
 
+
+/** Drops cdktf's "//" metadata, which Testing.synth leaves out. */
+function withoutMetadata(text: string): unknown {
+  const clean = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(clean);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v as Record<string, unknown>)) {
+      if (key !== '//') out[key] = clean((v as Record<string, unknown>)[key]);
+    }
+    return out;
+  };
+  return clean(JSON.parse(text));
+}
+
+describe('Testing.synth, Testing.fullSynth and app.synth give the same cdk.tf.json', () => {
+  const D = `sha256:${'e'.repeat(64)}`;
+  /** A new app with the example's two stacks, the AirGap aspect and provider pins; every call builds a fresh tree. */
+  function build(): { app: App; images: ImageStack; preview: PreviewStack } {
+    const app = Testing.app();
+    const providerVersions = { kubernetes: '3.2.1', docker: '4.6.0' };
+    const images = new ImageStack(app, 'images', { registry: 'registry.internal:5000', builderDigest: D, runtimeDigest: D, providerVersions });
+    const preview = new PreviewStack(app, 'preview', { branch: 'feature/same-bytes', image: images.hello.imageRef, createdAt: '2026-11-21T10:00:00Z', providerVersions });
+    AirGap.apply(preview, { mirror: RegistryMirror.of({ 'registry.internal:5000': 'registry.internal:5000' }) });
+    return { app, images, preview };
+  }
+  const fromApp = (app: App, id: string) => readFileSync(join(app.outdir, 'stacks', id, 'cdk.tf.json'), 'utf8');
+
+  test.each(['images', 'preview'] as const)('the %s stack', (id) => {
+    const viaApp = build();
+    viaApp.app.synth();
+    const written = fromApp(viaApp.app, id);
+    // The properties that used to differ: the portable backend and the provider pins.
+    const terraform = (JSON.parse(written) as { terraform: { backend: unknown; required_providers: Record<string, { version: string }> } }).terraform;
+    expect(terraform.backend).toEqual({ local: { path: `terraform.${id}.tfstate` } });
+    expect(Object.values(terraform.required_providers).map((p) => p.version)).toEqual([id === 'images' ? '4.6.0' : '3.2.1']);
+
+    const viaTesting = build();
+    // Testing.synth sorts keys and formats empty objects its own way, so compare the values.
+    expect(JSON.parse(Testing.synth(viaTesting[id]))).toEqual(withoutMetadata(written));
+    const viaFull = build();
+    expect(readFileSync(join(Testing.fullSynth(viaFull[id]), 'stacks', id, 'cdk.tf.json'), 'utf8')).toBe(written);
+  });
+
+  test('synthesizing twice through Testing gives the same bytes', () => {
+    const { preview } = build();
+    expect(Testing.synth(preview)).toBe(Testing.synth(preview));
+  });
+
+  test('an AirGap violation fails Testing.synth(stack, true) and app.synth alike', () => {
+    const make = () => {
+      const app = Testing.app();
+      const stack = new AirgapStack(app, 'gap');
+      new KubernetesProvider(stack, 'kubernetes', {});
+      AirGap.apply(stack, { mirror: RegistryMirror.of({ 'docker.io/library': 'registry.internal/library' }) });
+      new GoService(stack, 'api', { image: 'docker.io/library/nginx:1.27' });
+      return { app, stack };
+    };
+    const expected = '[gap/api/Deployment] [AG1-pinned-by-digest] kubernetes_deployment_v1 field spec.template.spec.container.0.image: image "registry.internal/library/nginx:1.27" is not pinned by digest';
+    expect(errorOf(() => Testing.synth(make().stack, true))).toContain(expected);
+    expect(errorOf(() => make().app.synth())).toContain(expected);
+    // Without validations Testing.synth renders, and the error is an annotation, as cdktf does it.
+    const { stack } = make();
+    expect(() => Testing.synth(stack)).not.toThrow();
+    expect(stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === AnnotationMetadataEntryType.ERROR).map((m) => String(m.data))).toEqual([expect.stringContaining('[AG1-pinned-by-digest]')]);
+  });
+});

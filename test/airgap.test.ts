@@ -104,3 +104,14 @@ describe('AirGap aspect', () => {
     expect(synthError(bad.node.root as App)).toContain('[bad/built] [AG2-allowed-registry] docker_image field name: image "ghcr.io/team/app:1" is not from an allowed registry');
   });
 });
+
+describe('AirGap.apply', () => {
+  test('refuses the App, where cdktf would never run it, and says what to do instead', () => {
+    const app = Testing.app();
+    new AirgapStack(app, 'images');
+    new AirgapStack(app, 'preview');
+    expect(errorOf(() => AirGap.apply(app, { mirror: MIRROR }))).toBe(
+      'App (AirGap): prop "scope" is "App", which is not a stack or inside one, and cdktf runs aspects only from each stack down, so the rules would never run. Apply it to each stack instead, such as: for (const s of [images, preview]) AirGap.apply(s, props).',
+    );
+  });
+});

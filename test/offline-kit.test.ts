@@ -32,7 +32,7 @@ function verify(dir: string) {
 describe('offline apply kit', () => {
   test('lists providers and images, and configures both CLIs for a filesystem mirror only', () => {
     const { dir, stack, outdir } = synthKit();
-    expect(readFileSync(join(dir, 'offline', 'providers.txt'), 'utf8').split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(['hashicorp/kubernetes 2.38.0', 'kreuzwerker/docker 3.6.2']);
+    expect(readFileSync(join(dir, 'offline', 'providers.txt'), 'utf8').split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(['hashicorp/kubernetes 2.37.1', 'kreuzwerker/docker 3.6.0']);
     expect(readFileSync(join(dir, 'offline', 'images.txt'), 'utf8')).toMatch(new RegExp(`^kubernetes_deployment_v1\\.api_Deployment_[0-9A-F]{8} spec\\.template\\.spec\\.container\\.0\\.image registry\\.internal/team/api@${D}$`, 'm'));
     for (const [file, host] of [['tofurc', 'registry.opentofu.org'], ['terraformrc', 'registry.terraform.io']]) {
       const text = readFileSync(join(dir, 'offline', file), 'utf8');

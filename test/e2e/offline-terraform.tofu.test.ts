@@ -93,8 +93,7 @@ describe('cdktf\'s toBeValidTerraform with TERRAFORM_BINARY_NAME=tofu', () => {
     process.env.TERRAFORM_BINARY_NAME = t.tofu;
     process.env.TF_CLI_CONFIG_FILE = t.cliConfig;
     try {
-      // fullSynth skips the app's prepare step, where the provider pins are applied.
-      stack.prepareStack();
+      // fullSynth applies the provider pins too (AirgapStack prepares itself when Testing skips the app's prepare step).
       expect(Testing.fullSynth(stack)).toBeValidTerraform();
     } finally {
       process.env.TERRAFORM_BINARY_NAME = saved.bin;

@@ -1,4 +1,4 @@
-/** Offline bundles for tests, made by `npm run bundle` from the install-time module cache (no network). */
+/** Offline bundles for tests, made by `airgap-kit bundle` from the install-time module cache (no network). */
 import { execFileSync } from 'child_process';
 import { join } from 'path';
 import { ROOT } from './engine';
@@ -8,8 +8,9 @@ import { tmp } from './scratch';
 export function makeHelloBundle(): { dir: string; hash: string } {
   const cache = execFileSync('bash', [join(ROOT, 'scripts/go-modcache.sh')], { encoding: 'utf8' }).trim();
   const dir = join(tmp('agc-bundle-'), 'bundle');
-  const hash = execFileSync('bash', [join(ROOT, 'scripts/bundle.sh'), '-out', dir, join(ROOT, 'examples/hello-go')], {
+  const hash = execFileSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'lib/cli/airgap-kit.ts'), 'bundle', '-out', dir, join(ROOT, 'examples/hello-go')], {
     encoding: 'utf8',
+    cwd: ROOT,
     env: { ...process.env, GOPROXY: `file://${cache}/cache/download`, GOSUMDB: 'off', GOFLAGS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
