@@ -1,5 +1,7 @@
-import { join } from 'path';
+import { existsSync } from 'fs';
+import { join, resolve } from 'path';
 import {
+  Annotations,
   Aspects,
   DataTerraformRemoteStateLocal,
   IAspect,
@@ -12,7 +14,7 @@ import {
 } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { AirgapError, PropChecker } from './errors';
-import { KitContents, writeOfflineKit } from './offline-kit';
+import { hostPlatform, ImageRecord, KitContents, writeOfflineKit } from './offline-kit';
 
 /** Props for {@link AirgapStack}. */
 export interface AirgapStackProps {
@@ -37,7 +39,42 @@ export interface AirgapStackProps {
    * @default - the versions the bindings were generated for
    */
   readonly providerVersions?: { readonly [name: string]: string };
+  /**
+   * Platforms of the cluster's nodes (`linux/amd64`, `linux/arm64`): the
+   * children of multi-platform indexes that `airgap-kit pack` carries (the
+   * index itself is always carried unchanged, so its digest resolves).
+   * Also read from the context key `airgap-go-constructs:platforms`
+   * (an array, or a comma-separated string).
+   * @default - every platform of every index
+   */
+  readonly platforms?: string[];
+  /**
+   * Platforms where tofu runs on the far side (`linux_amd64`, `darwin_arm64`):
+   * the providers carried and locked. Also read from the context key
+   * `airgap-go-constructs:providerPlatforms`.
+   * @default - the synth machine's platform
+   */
+  readonly providerPlatforms?: string[];
+  /**
+   * A provider filesystem mirror on the synth machine (what `tofu providers
+   * mirror DIR` writes, packed or unpacked). With it, the kit writes
+   * `.terraform.lock.hcl` (and `offline/terraform.lock.hcl` for Terraform)
+   * with the `h1:` hash of every provider for every provider platform, so
+   * `tofu init` on the far side verifies what it is given. Also read from the
+   * context key `airgap-go-constructs:providerMirror` and the environment
+   * variable `AIRGAP_PROVIDER_MIRROR`.
+   * @default - no lock file, and synth warns
+   */
+  readonly providerMirror?: string;
 }
+
+/** Context keys AirgapStack reads (cdktf.json "context", or the App's context). */
+export const AIRGAP_CONTEXT = {
+  platforms: 'airgap-go-constructs:platforms',
+  providerPlatforms: 'airgap-go-constructs:providerPlatforms',
+  providerMirror: 'airgap-go-constructs:providerMirror',
+  builtImages: 'airgap-go-constructs:builtImages',
+} as const;
 
 /**
  * Something that writes files next to a stack's `cdk.tf.json` at synth, such
@@ -82,6 +119,13 @@ export class AirgapStack extends TerraformStack {
   private readonly localStatePath: string;
   private readonly providerVersions: { readonly [name: string]: string };
   private readonly artifacts: IStackArtifact[] = [];
+  private readonly records: ImageRecord[] = [];
+  /** Cluster node platforms, `os/arch`; empty for every platform. */
+  public readonly platforms: readonly string[];
+  /** Platforms where tofu runs on the far side, `os_arch`. */
+  public readonly providerPlatforms: readonly string[];
+  /** The provider mirror the lock files are computed from, if any. */
+  public readonly providerMirror?: string;
   /** Set once prepareStack has run, so the preparing aspect does not run it a second time. */
   private prepared = false;
 
@@ -100,10 +144,45 @@ export class AirgapStack extends TerraformStack {
         'Pin the exact version the provider mirror holds, such as "3.2.1".',
       );
     }
+    const [os, arch] = hostPlatform();
+    const platforms = props.platforms ?? contextList(this, AIRGAP_CONTEXT.platforms) ?? [];
+    const providerPlatforms = props.providerPlatforms ?? contextList(this, AIRGAP_CONTEXT.providerPlatforms) ?? [`${os}_${arch}`];
+    platforms.forEach((p, i) =>
+      c.check(`platforms[${i}]`, p, /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(p) ? undefined : 'is not os/arch[/variant]', 'Name node platforms as Go does, such as "linux/amd64" or "linux/arm64".'),
+    );
+    providerPlatforms.forEach((p, i) =>
+      c.check(`providerPlatforms[${i}]`, p, /^[a-z0-9]+_[a-z0-9]+$/.test(p) ? undefined : 'is not os_arch', 'Name provider platforms as tofu does, such as "linux_amd64" or "darwin_arm64".'),
+    );
+    const mirror = props.providerMirror ?? (this.node.tryGetContext(AIRGAP_CONTEXT.providerMirror) as string | undefined) ?? (process.env.AIRGAP_PROVIDER_MIRROR || undefined);
+    if (mirror !== undefined && !existsSync(resolve(mirror))) {
+      c.fail('providerMirror', mirror, 'is not a folder on this machine', 'Point it at the folder `tofu providers mirror DIR` wrote, or leave it out (no lock file is written then).');
+    }
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
     this.providerVersions = props.providerVersions ?? {};
-    const kit: IStackArtifact[] = props.offlineKit === false ? [] : [{ writeTo: (dir) => (this.offlineKit = writeOfflineKit(dir)) }];
+    this.platforms = [...new Set(platforms)].sort();
+    this.providerPlatforms = [...new Set(providerPlatforms)].sort();
+    this.providerMirror = mirror === undefined ? undefined : resolve(mirror);
+    if (this.providerMirror === undefined && props.offlineKit !== false) {
+      Annotations.of(this).addInfo(
+        `no providerMirror was given, so the kit has no .terraform.lock.hcl and tofu init on the far side trusts whatever mirror it finds. Set AIRGAP_PROVIDER_MIRROR (or AirgapStack's providerMirror) to a folder from tofu providers mirror.`,
+      );
+    }
+    const kit: IStackArtifact[] =
+      props.offlineKit === false
+        ? []
+        : [
+            {
+              writeTo: (dir) =>
+                (this.offlineKit = writeOfflineKit(dir, {
+                  platforms: this.platforms,
+                  providerPlatforms: this.providerPlatforms,
+                  providerMirror: this.providerMirror,
+                  records: this.records,
+                  stackPath: this.node.path,
+                })),
+            },
+          ];
     // The kit goes last, so its SHA256SUMS covers every other artifact.
     this.synthesizer = new ArtifactSynthesizer(this.synthesizer, this, this.artifacts, kit);
     // `app.synth()` prepares every stack before synthesizing it, but cdktf's
@@ -111,6 +190,16 @@ export class AirgapStack extends TerraformStack {
     // aspects, so an aspect prepares the stack there: all three then render the
     // same cdk.tf.json (backend and provider pins included).
     Aspects.of(this).add(new PrepareOnce(this));
+  }
+
+  /**
+   * Records an image the far side needs that cdk.tf.json does not show as
+   * such (a Dockerfile base), or the source of one the AirGap aspect rewrote.
+   * The kit lists it in `offline/images.json`.
+   * @internal
+   */
+  _recordImage(record: ImageRecord): void {
+    this.records.push(record);
   }
 
   /** Registers files to write beside this stack's `cdk.tf.json` at synth. */
@@ -153,6 +242,14 @@ export class AirgapStack extends TerraformStack {
     const own = this.node.findAll().find((c): c is TerraformBackend => TerraformBackend.isBackend(c));
     return own ?? new PortableLocalBackend(this, this.localStatePath);
   }
+}
+
+/** A context value as a list: an array, or a comma-separated string. */
+function contextList(scope: IConstruct, key: string): string[] | undefined {
+  const v: unknown = scope.node.tryGetContext(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (Array.isArray(v)) return v.map(String);
+  return String(v).split(',').map((x) => x.trim()).filter((x) => x.length > 0);
 }
 
 /** Plain TerraformStacks the preparing aspect has prepared. */

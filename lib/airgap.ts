@@ -1,8 +1,10 @@
 import { Annotations, Aspects, IAspect, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { AirgapRule, AIRGAP_RULES, ImageUse, RuleOutcome } from './airgap-rules';
+import { AirgapStack } from './airgap-stack';
 import { AirgapError } from './errors';
 import { imageFields } from './image-fields';
+import { KitImageUse } from './offline-kit';
 import { RegistryMirror } from './registry-mirror';
 
 /** Props for {@link AirGap}. */
@@ -94,6 +96,8 @@ export class AirGap implements IAspect {
     if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) return;
     const rendered = node.toTerraform() as { resource?: Record<string, Record<string, unknown>> };
     const config = Object.values(rendered.resource?.[type] ?? {})[0];
+    const enclosing = TerraformStack.of(node);
+    const stack = enclosing instanceof AirgapStack ? enclosing : undefined;
     const errors: string[] = [];
     for (const field of imageFields(type, config)) {
       let use = splitReference(field.value);
@@ -101,6 +105,8 @@ export class AirGap implements IAspect {
         const moved = this.mirror.rewrite(use.literal);
         if (moved !== use.literal) {
           node.addOverride(field.path, moved + field.value.slice(use.literal.length));
+          // The kit lists the public source of every rewritten image, for the carry.
+          if (!use.hasReference) stack?._recordImage({ target: moved, source: use.literal, use: KitImageUse.RUN, neededBy: node.node.path });
           use = { ...use, literal: moved };
         }
       }

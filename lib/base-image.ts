@@ -40,13 +40,13 @@ export class BaseImage {
   /** The Debian 13 distroless static image, user `nonroot` (65532), pinned by digest. */
   static distrolessStatic(options: StockImageOptions = {}): BaseImage {
     const digest = options.digest ?? DISTROLESS_STATIC_DEBIAN13_NONROOT_DIGEST;
-    return new BaseImage(`gcr.io/distroless/static-debian13:nonroot@${digest}`);
+    return new BaseImage(`gcr.io/distroless/static-debian13:nonroot@${digest}`, undefined, options.digest === undefined);
   }
 
   /** The official Go 1.26 builder on Debian bookworm, pinned by digest. */
   static golang(options: StockImageOptions = {}): BaseImage {
     const digest = options.digest ?? GOLANG_126_BOOKWORM_DIGEST;
-    return new BaseImage(`docker.io/library/golang:1.26-bookworm@${digest}`);
+    return new BaseImage(`docker.io/library/golang:1.26-bookworm@${digest}`, undefined, options.digest === undefined);
   }
 
   /** Any image, which must be pinned: `registry/repo[:tag]@sha256:<64 hex>`. */
@@ -68,6 +68,8 @@ export class BaseImage {
     public readonly reference: string,
     /** Why the image may be unpinned, when it is. */
     public readonly unpinnedReason?: string,
+    /** True for a published multi-platform index digest (the stock bases' defaults); undefined when unknown. */
+    public readonly isPublishedIndex?: boolean,
   ) {}
 
   /**

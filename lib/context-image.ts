@@ -1,9 +1,11 @@
-import { posix, join } from 'path';
+import { existsSync, readFileSync } from 'fs';
+import { posix, join, resolve } from 'path';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { Construct } from 'constructs';
-import { AirgapStack } from './airgap-stack';
+import { AIRGAP_CONTEXT, AirgapStack } from './airgap-stack';
 import { ContextFile, contextHash, writeContext } from './build-context';
+import { AirgapError } from './errors';
 
 /** What {@link stageAndPush} needs: a finished build context and where the image goes. */
 export interface StageAndPushOptions {
@@ -83,5 +85,39 @@ export function stageAndPush(scope: Construct, stack: AirgapStack, options: Stag
     keepRemotely: options.keepRemotely ?? false,
     triggers,
   });
-  return { contextHash: hash, contextPath, tag, image, registryImage, imageRef: `${options.repositoryName}@${registryImage.sha256Digest}` };
+  // Built outside the gap: the digest this very context was pushed with is known, so the
+  // reference is literal and the stacks that run it need nothing from this one.
+  const builtDigest = builtImages(scope)?.[`${options.repositoryName}:${tag}`];
+  const imageRef = builtDigest !== undefined ? `${options.repositoryName}@${builtDigest}` : `${options.repositoryName}@${registryImage.sha256Digest}`;
+  return { contextHash: hash, contextPath, tag, image, registryImage, imageRef };
+}
+
+/**
+ * The file is named by the context key `airgap-go-constructs:builtImages`
+ * or the environment variable AIRGAP_BUILT_IMAGES.
+ *
+ * The digests images were built and pushed with on the connected side, from
+ * the file `airgap-kit built-images` wrote, by `registry/repo:tag`.
+ */
+function builtImages(scope: Construct): { readonly [target: string]: string } | undefined {
+  const path = (scope.node.tryGetContext(AIRGAP_CONTEXT.builtImages) as string | undefined) ?? (process.env.AIRGAP_BUILT_IMAGES || undefined);
+  if (path === undefined) return undefined;
+  const full = resolve(path);
+  const fail = (problem: string) =>
+    new AirgapError(scope.node.path, 'built images', [
+      { prop: AIRGAP_CONTEXT.builtImages, value: path, problem, fix: 'Write it with `airgap-kit built-images -o FILE` after applying the image stack on the connected side, or unset it to build inside the gap.' },
+    ]);
+  if (!existsSync(full)) throw fail('is not a file');
+  let parsed: { formatVersion?: unknown; images?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(full, 'utf8')) as { formatVersion?: unknown; images?: unknown };
+  } catch {
+    throw fail('is not JSON');
+  }
+  const images = parsed.images;
+  if (parsed.formatVersion !== 1 || images === null || typeof images !== 'object') throw fail('is not a format 1 built-images file');
+  for (const [target, digest] of Object.entries(images as Record<string, unknown>)) {
+    if (typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw fail(`has the digest ${JSON.stringify(digest)} for ${target}, which is not sha256:<64 hex>`);
+  }
+  return images as { readonly [target: string]: string };
 }

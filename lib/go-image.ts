@@ -12,6 +12,7 @@ import { PropChecker } from './errors';
 import { NONROOT_UID } from './go-service';
 import { ImageReference } from './image-ref';
 import { ModuleSource, ModuleSourceKind } from './module-source';
+import { KitImageUse } from './offline-kit';
 import { RegistryMirror } from './registry-mirror';
 import { checkInteger, checkPort } from './validation';
 
@@ -227,6 +228,10 @@ export class GoImage extends Construct {
     const moduleSource = source as ModuleSource;
 
     this.binaryName = binaryName;
+    // The bases are not in cdk.tf.json as images: the kit lists them for the carry.
+    for (const base of [builder, runtime]) {
+      stack._recordImage({ target: base.resolve(props.mirror), source: base.reference, use: KitImageUse.BASE, neededBy: this.node.path, index: base.isPublishedIndex });
+    }
     this.dockerfile = renderDockerfile({
       builder: builder.resolve(props.mirror),
       runtime: runtime.resolve(props.mirror),

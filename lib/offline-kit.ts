@@ -1,7 +1,10 @@
 import { createHash } from 'crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join, posix, sep } from 'path';
+import { AirgapError } from './errors';
 import { imageFields } from './image-fields';
+import { ImageReference } from './image-ref';
+import { findPackage, hashPackage, LockedProvider, renderLockFile } from './provider-lock';
 
 /** Folder of the kit inside each stack directory. */
 export const KIT_DIR = 'offline';
@@ -13,7 +16,58 @@ export const KIT_DIR = 'offline';
 export const PROVIDER_MIRROR_PATH = '../../providers';
 
 /** Files that Terraform creates in a stack directory; they are not part of the bundle. */
-const RUNTIME_FILES = [/^\.terraform\//, /^\.terraform\.lock\.hcl$/, /\.tfstate(\.backup)?$/, /^\.terraform\.tfstate\.lock\.info$/];
+const RUNTIME_FILES = [/^\.terraform\//, /\.tfstate(\.backup)?$/, /^\.terraform\.tfstate\.lock\.info$/];
+
+/** Format version of `offline/images.json` and `offline/providers.json`. */
+export const KIT_FORMAT_VERSION = 1;
+
+/** How an image is used on the far side. */
+export enum KitImageUse {
+  /** A Dockerfile `FROM` of an image the stack builds there. */
+  BASE = 'base',
+  /** An image a container runs, or a pulled docker_image. */
+  RUN = 'run',
+  /** An image the stack builds and pushes itself. */
+  BUILD = 'build',
+}
+
+/** What a construct recorded about an image it needs, beyond what cdk.tf.json shows. */
+export interface ImageRecord {
+  /** The reference used inside the gap. */
+  readonly target: string;
+  /** Where it comes from on the connected side, when that differs. */
+  readonly source?: string;
+  /** How it is used. */
+  readonly use: KitImageUse;
+  /** Construct path that needs it. */
+  readonly neededBy: string;
+  /** Whether the digest is known to be an index. */
+  readonly index?: boolean;
+}
+
+/** One entry of `offline/images.json`. */
+export interface KitImage {
+  readonly target: string;
+  readonly source?: string;
+  readonly digest?: string;
+  readonly index?: boolean;
+  readonly use: KitImageUse;
+  readonly neededBy: string[];
+}
+
+/** What the kit needs besides the stack's cdk.tf.json. */
+export interface KitOptions {
+  /** Platforms of the cluster's nodes, `os/arch`. */
+  readonly platforms: readonly string[];
+  /** Platforms where tofu runs on the far side, `os_arch`. */
+  readonly providerPlatforms: readonly string[];
+  /** A provider filesystem mirror on the synth machine, for the lock files. */
+  readonly providerMirror?: string;
+  /** Images constructs recorded (bases, mirror rewrites). */
+  readonly records: readonly ImageRecord[];
+  /** Construct path of the stack, for errors. */
+  readonly stackPath: string;
+}
 
 /** A provider a stack requires. */
 export interface RequiredProvider {
@@ -36,6 +90,10 @@ export interface ImageLine {
 export interface KitContents {
   readonly providers: readonly RequiredProvider[];
   readonly images: readonly ImageLine[];
+  /** Every image the far side needs, as written to `offline/images.json`. */
+  readonly kitImages: readonly KitImage[];
+  /** Whether `.terraform.lock.hcl` was written. */
+  readonly lockFile: boolean;
   /** sha256 of the SHA256SUMS file, to record out of band. */
   readonly sumsDigest: string;
 }
@@ -67,6 +125,87 @@ export function stackImages(stackJson: StackJson): ImageLine[] {
 export interface StackJson {
   readonly terraform?: { readonly required_providers?: Record<string, { readonly source?: string; readonly version?: string }> };
   readonly resource?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Every image the far side needs: the images of the stack's resources (with
+ * the source each had before the AirGap rewrite), and the ones constructs
+ * recorded, such as GoImage's bases. Merged by target and use, sorted.
+ */
+export function kitImages(stackJson: StackJson, records: readonly ImageRecord[]): KitImage[] {
+  const sources = new Map<string, string>();
+  for (const r of records) if (r.source !== undefined && r.source !== r.target) sources.set(r.target, r.source);
+  const merged = new Map<string, { target: string; source?: string; index?: boolean; use: KitImageUse; neededBy: Set<string> }>();
+  const add = (target: string, use: KitImageUse, neededBy: string, source?: string, index?: boolean): void => {
+    const key = `${use} ${target}`;
+    const cur = merged.get(key) ?? { target, source: source ?? sources.get(target), index, use, neededBy: new Set<string>() };
+    cur.neededBy.add(neededBy);
+    merged.set(key, cur);
+  };
+  for (const [type, byId] of Object.entries(stackJson.resource ?? {})) {
+    if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) continue;
+    for (const [id, config] of Object.entries(byId)) {
+      const path = ((config as { '//'?: { metadata?: { path?: string } } })['//']?.metadata?.path) ?? `${type}.${id}`;
+      for (const f of imageFields(type, config)) {
+        if (type === 'docker_registry_image') continue;
+        add(f.value, f.rewrite ? KitImageUse.RUN : KitImageUse.BUILD, path);
+      }
+    }
+  }
+  for (const r of records) if (r.use !== KitImageUse.RUN) add(r.target, r.use, r.neededBy, r.source, r.index);
+  return [...merged.values()]
+    .map((m) => {
+      const parsed = m.target.includes('${') ? undefined : ImageReference.parse(m.target);
+      const digest = parsed?.ok ? parsed.image.digest : undefined;
+      return { target: m.target, source: m.source, digest, index: m.index, use: m.use, neededBy: [...m.neededBy].sort() };
+    })
+    .sort((a, b) => (a.use + a.target).localeCompare(b.use + b.target));
+}
+
+/** The platform this process runs on, as Go names it: [os, arch]. */
+export function hostPlatform(): [string, string] {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const os: Record<string, string> = { win32: 'windows' };
+  return [os[process.platform] ?? process.platform, arch[process.arch] ?? process.arch];
+}
+
+/** Hosts each CLI resolves bare provider sources under, and its lock file's place in the stack. */
+const LOCK_FILES: ReadonlyArray<{ host: string; cli: string; file: string }> = [
+  { host: 'registry.opentofu.org', cli: 'tofu', file: '.terraform.lock.hcl' },
+  { host: 'registry.terraform.io', cli: 'terraform', file: 'offline/terraform.lock.hcl' },
+];
+
+/**
+ * The lock files' providers, hashed from the mirror for every platform. A
+ * package missing from the mirror is an error naming it.
+ */
+export function lockedProviders(providers: readonly RequiredProvider[], options: KitOptions): LockedProvider[] {
+  const mirror = options.providerMirror as string;
+  const out: LockedProvider[] = [];
+  for (const p of providers) {
+    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(p.version)) {
+      throw new AirgapError(options.stackPath, 'AirgapStack', [
+        { prop: 'providerMirror', value: mirror, problem: `cannot lock ${p.source} at "${p.version}", which is not an exact version`, fix: 'Pin the version the mirror holds with providerVersions, such as { kubernetes: "3.2.1" }.' },
+      ]);
+    }
+    const hashes: string[] = [];
+    for (const platform of options.providerPlatforms) {
+      const found = LOCK_FILES.map((l) => findPackage(mirror, l.host, p.source, p.version, platform)).find((x) => x !== undefined);
+      if (found === undefined) {
+        throw new AirgapError(options.stackPath, 'AirgapStack', [
+          {
+            prop: 'providerMirror',
+            value: mirror,
+            problem: `holds no ${p.source} ${p.version} for ${platform} (neither unpacked nor as a zip, under registry.opentofu.org or registry.terraform.io)`,
+            fix: `Add it on the connected side: tofu providers mirror -platform=${platform} ${mirror}; or drop ${platform} from providerPlatforms.`,
+          },
+        ]);
+      }
+      hashes.push(hashPackage(found));
+    }
+    out.push({ source: p.source, version: p.version, constraints: p.version, hashes });
+  }
+  return out;
 }
 
 /** The OpenTofu or Terraform CLI configuration for installing providers from the carried mirror only. */
@@ -116,12 +255,24 @@ echo "verify: OK, $(wc -l <"$listed") files match SHA256SUMS (sha256 of SHA256SU
  * image, a verify command, and SHA256SUMS over the whole stack directory.
  * Nothing in it names a path of the synth machine.
  */
-export function writeOfflineKit(stackDir: string): KitContents {
+export function writeOfflineKit(stackDir: string, options: KitOptions): KitContents {
   const stackJson = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
   const providers = requiredProviders(stackJson);
   const images = stackImages(stackJson);
+  const needed = kitImages(stackJson, options.records);
   const kit = join(stackDir, KIT_DIR);
   mkdirSync(kit, { recursive: true });
+  const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
+  writeFileSync(join(kit, 'images.json'), json({ formatVersion: KIT_FORMAT_VERSION, platforms: options.platforms, images: needed }));
+  writeFileSync(
+    join(kit, 'providers.json'),
+    json({ formatVersion: KIT_FORMAT_VERSION, platforms: options.providerPlatforms, providers: providers.map((p) => ({ source: p.source, version: p.version })) }),
+  );
+  const lockFile = options.providerMirror !== undefined && providers.length > 0;
+  if (lockFile) {
+    const locked = lockedProviders(providers, options);
+    for (const l of LOCK_FILES) writeFileSync(join(stackDir, l.file), renderLockFile(l.host, l.cli, locked));
+  }
   writeFileSync(join(kit, 'tofurc'), cliConfig('registry.opentofu.org', 'OpenTofu'));
   writeFileSync(join(kit, 'terraformrc'), cliConfig('registry.terraform.io', 'Terraform'));
   writeFileSync(
@@ -141,7 +292,7 @@ export function writeOfflineKit(stackDir: string): KitContents {
   chmodSync(join(kit, 'verify.sh'), 0o755);
   const sums = sha256sums(stackDir);
   writeFileSync(join(stackDir, 'SHA256SUMS'), sums);
-  return { providers, images, sumsDigest: createHash('sha256').update(sums).digest('hex') };
+  return { providers, images, kitImages: needed, lockFile, sumsDigest: createHash('sha256').update(sums).digest('hex') };
 }
 
 /** `sha256sum`-format lines for every file below `dir`, sorted by path, leaving out Terraform's own files. */

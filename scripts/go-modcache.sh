@@ -15,4 +15,11 @@ for mod in "$root"/examples/*/go.mod; do
   (cd "$dir" && GOMODCACHE="$cache" GOFLAGS=-mod=mod go mod download -json all >/dev/null)
   echo "go-modcache: $(basename "$dir") ready" >&2
 done
+# Our own tools with dependencies (kit/) are built by `go build` from the
+# default module cache (GOFLAGS=-mod=readonly, GOPROXY=off in tests), so
+# their modules are downloaded there, here, at install time.
+for dir in "$root/kit"; do
+  (cd "$dir" && GOFLAGS=-mod=mod go mod download all)
+  echo "go-modcache: $(basename "$dir") modules in $(go env GOMODCACHE)" >&2
+done
 echo "$cache"

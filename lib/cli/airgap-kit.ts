@@ -5,7 +5,8 @@
  * first use (see go-tool.ts), so the installed package is all it needs.
  */
 import { spawnSync } from 'child_process';
-import { basename, resolve } from 'path';
+import { existsSync, readdirSync, readFileSync } from 'fs';
+import { basename, join, resolve } from 'path';
 import { ensureGoTool, GoToolSpec, ToolError } from './go-tool';
 
 /** One subcommand. */
@@ -16,8 +17,85 @@ interface Command {
 }
 
 const OFFLINE_BUNDLE: GoToolSpec = { module: 'mirror', mainPackage: './cmd/offline-bundle', name: 'offline-bundle' };
+const KIT: GoToolSpec = { module: 'kit', mainPackage: './cmd/airgap-kit', name: 'airgap-kit' };
+
+/** The help of a command the Go kit implements: its own -h, with what this wrapper adds. */
+function kitHelp(command: string, extra = ''): string {
+  const r = spawnSync(ensureGoTool(KIT), [command, '-h'], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}${extra}`;
+}
+
+/** A command run by the Go kit as is. */
+function kitCommand(command: string, summary: string): Command {
+  return {
+    summary,
+    get help() {
+      return kitHelp(command);
+    },
+    run: (args) => runTool(KIT, [command, ...args]),
+  };
+}
+
+/** Provider platforms (`linux_amd64`) of every synthesized stack: where tofu, and so airgap-kit, runs on the far side. */
+function farSidePlatforms(cdktfOut: string): string[] {
+  const stacks = join(cdktfOut, 'stacks');
+  const found = new Set<string>();
+  for (const name of existsSync(stacks) ? readdirSync(stacks) : []) {
+    const file = join(stacks, name, 'offline', 'providers.json');
+    if (!existsSync(file)) continue;
+    for (const p of (JSON.parse(readFileSync(file, 'utf8')) as { platforms?: string[] }).platforms ?? []) found.add(p.replace('_', '/'));
+  }
+  return [...found].sort();
+}
+
+/** The value of `-flag V` or `-flag=V` in args. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    for (const f of [`-${flag}`, `--${flag}`]) {
+      if (args[i] === f) return args[i + 1];
+      if (args[i].startsWith(`${f}=`)) return args[i].slice(f.length + 1);
+    }
+  }
+  return undefined;
+}
 
 const COMMANDS: Record<string, Command> = {
+  pack: {
+    summary: 'connected side: one signed archive of every image, provider and stack the app needs',
+    get help() {
+      return kitHelp(
+        'pack',
+        `
+From npx, the archive also carries a static airgap-kit for each platform the
+far side runs tofu on (the stacks' providerPlatforms), built from this
+package's Go source, so verify and push need neither Go nor Node there.
+  -binary-platform P   build and carry it for P instead (repeatable, such as linux/arm64)
+  -no-binaries         carry none
+`,
+      );
+    },
+    run(args) {
+      const rest: string[] = [];
+      const platforms: string[] = [];
+      let binaries = true;
+      for (let i = 0; i < args.length; i++) {
+        if (args[i] === '-no-binaries' || args[i] === '--no-binaries') binaries = false;
+        else if (args[i] === '-binary-platform' || args[i] === '--binary-platform') platforms.push(args[++i]);
+        else rest.push(args[i]);
+      }
+      if (binaries && !rest.some((a) => a.startsWith('-binary') || a.startsWith('--binary'))) {
+        const cdktfOut = flagValue(rest, 'cdktf-out') ?? 'cdktf.out';
+        for (const p of platforms.length > 0 ? platforms : farSidePlatforms(cdktfOut)) {
+          const [goos, goarch] = p.split('/');
+          rest.unshift('-binary', `${p}=${ensureGoTool(KIT, { goos, goarch })}`);
+        }
+      }
+      return runTool(KIT, ['pack', ...rest]);
+    },
+  },
+  verify: kitCommand('verify', 'far side: check an archive against the trusted key and its pinned sha256, touching nothing'),
+  push: kitCommand('push', 'far side: verify, push every image digest for digest, lay the stacks and providers out'),
+  'built-images': kitCommand('built-images', 'connected side, after applying the image stack: the digests it pushed, to pin them at synth'),
   bundle: {
     summary: 'make an offline Go module bundle (connected side), or verify one',
     help: `usage: airgap-kit bundle [-out DIR] [-toolchain PATH[=NAME]]... MODULE_DIR...
@@ -60,7 +138,7 @@ airgap-go-constructs.
 
 commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`)
   .join('\n')}
 
 Run "airgap-kit <command> --help" for a command's options.

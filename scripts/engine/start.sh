@@ -29,8 +29,11 @@ start_bg() {
   local pidfile="$1" logfile="$2"
   shift 2
   printf '\n==== %s starting: %s\n' "$(date -u +%FT%TZ)" "$*" >>"$logfile"
+  # From /: a long-lived service must not keep the caller's working directory,
+  # which may be a clone that is deleted later (conmon then fails every start
+  # with "Failed to get working directory").
   # shellcheck disable=SC2016  # $$, $0 and $@ belong to the inner bash
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
+  (cd / && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@") >>"$logfile" 2>&1 </dev/null &
   disown || true
 }
 

@@ -114,7 +114,7 @@ kubeconfig "$dir/controller-manager.kubeconfig" controller-manager
 # setsid: the processes outlive this script (and a test's shell) until down.sh.
 start() { # NAME ARGS...
   local name="$1"; shift
-  setsid "$@" </dev/null >"$logs/$name.log" 2>&1 &
+  (cd / && exec setsid "$@" </dev/null >"$logs/$name.log" 2>&1) &
   echo $! >"$dir/$name.pid"
   log "started $name (pid $!, log $logs/$name.log)"
 }

@@ -23,7 +23,8 @@ describe('airgap-kit', () => {
     const help = kit(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: airgap-kit <command> \[options\]/);
-    expect(help.stdout).toMatch(/^ {2}bundle {5}make an offline Go module bundle/m);
+    expect(help.stdout).toMatch(/^ {2}bundle +make an offline Go module bundle/m);
+    for (const c of ["pack", "verify", "push", "built-images"]) expect(help.stdout).toMatch(new RegExp(`^ {2}${c} +`, "m"));
     const none = kit([]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('usage: airgap-kit <command>');

@@ -95,7 +95,7 @@ beforeAll(() => {
 
 describe('the packed tarball', () => {
   test('ships the library with types, the CLI, the Go source of our tools and the license, and nothing of the repo besides', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/airgap-kit.js', 'mirror/go.mod', 'mirror/cmd/offline-bundle/main.go', 'mirror/cmd/offline-mirror/main.go', 'mirror/README.md', 'LICENSE', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/airgap-kit.js', 'mirror/go.mod', 'mirror/cmd/offline-bundle/main.go', 'mirror/cmd/offline-mirror/main.go', 'mirror/README.md', 'kit/go.mod', 'kit/go.sum', 'kit/cmd/airgap-kit/main.go', 'LICENSE', 'README.md', 'package.json']) {
       expect(packed).toContain(f);
     }
     expect(packed.filter((f) => f.endsWith('_test.go') || f.includes('/testdata/') || /^(test|lib|bench|scripts|tools|examples)\//.test(f))).toEqual([]);
@@ -153,6 +153,9 @@ describe.each(Object.keys(PROFILES))('a fresh project with the peers at their %s
     expect(bundle.stderr).toContain('airgap-kit: building offline-bundle');
     expect(bundle.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
     expect(readFileSync(join(dir, 'bundles/app.sha256sums-hash'), 'utf8').trim()).toBe(bundle.stdout.trim());
+    // The carry tool builds from the shipped kit/ module too, from the install-time module cache alone.
+    const verifyHelp = ok(sh('npx', ['--no-install', 'airgap-kit', 'verify', '--help'], dir, { AIRGAP_KIT_CACHE: cache, GOPROXY: 'off', GOFLAGS: '' }), 'airgap-kit verify --help');
+    expect(verifyHelp.stdout).toMatch(/^usage: airgap-kit verify -archive ARCHIVE/);
   });
 
   test('tsc --strict with skipLibCheck false finds nothing', () => {

@@ -52,9 +52,14 @@ export class LoopbackNetns {
 
   private constructor(public readonly name: string) {}
 
-  /** Runs a command in the namespace; never throws. */
+  /**
+   * Runs a command in the namespace; never throws. It enters the network
+   * namespace only: `ip netns exec` would also mount a fresh /sys, which hides
+   * the cgroup hierarchy, and then runc cannot create a container there
+   * ("no cgroup mount found in mountinfo"): every build's RUN step fails.
+   */
   public exec(file: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): NetnsResult {
-    const r = spawnSync('ip', ['netns', 'exec', this.name, file, ...args], {
+    const r = spawnSync('nsenter', [`--net=/run/netns/${this.name}`, '--', file, ...args], {
       cwd: options.cwd,
       input: options.input,
       encoding: 'utf8',
@@ -71,12 +76,23 @@ export class LoopbackNetns {
     return r.stdout;
   }
 
-  /** Starts the registry and a podman service in the namespace (DOCKER_HOST). */
-  public startEngine(): void {
-    const dir = join(this.dir, 'engine');
+  /**
+   * Starts the registry and a podman service in the namespace (DOCKER_HOST).
+   * `isolated` gives them storage of their own, empty at start, as on the far
+   * side of a gap; `registry` moves the registry, `podman: false` leaves podman out.
+   */
+  public startEngine(options: { isolated?: boolean; registry?: string; storage?: string; podman?: boolean; name?: string } = {}): Record<string, string> {
+    const dir = join(this.dir, options.name ?? 'engine');
     const script = join(ROOT, 'scripts/engine/netns-services.sh');
+    const env: Record<string, string> = {};
+    if (options.isolated) env.AGC_NETNS_ISOLATED = '1';
+    if (options.registry) env.AGC_NETNS_REGISTRY_ADDR = options.registry;
+    if (options.storage) env.AGC_NETNS_REGISTRY_STORAGE = options.storage;
+    if (options.podman === false) env.AGC_NETNS_PODMAN = '0';
     this.stops.push(() => this.exec(script, ['stop', dir]));
-    Object.assign(this.env, parseExports(this.run(script, ['start', dir])));
+    const exported = parseExports(this.run(script, ['start', dir], { env }));
+    if (exported.DOCKER_HOST) this.env.DOCKER_HOST = exported.DOCKER_HOST;
+    return { ...exported, dir };
   }
 
   /** Starts the local Kubernetes control plane in the namespace (KUBECONFIG, KUBE_CONFIG_PATH). */

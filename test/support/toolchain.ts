@@ -55,3 +55,16 @@ export function tofu(dir: string, args: readonly string[], env: Record<string, s
   });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
+
+let goTools: Record<string, string> | undefined;
+
+/** Third-party Go checkers built by scripts/go-tools.sh (cached by version): `oras`. */
+export function goTool(name: 'oras'): string {
+  if (!goTools) {
+    const out = execFileSync('bash', [join(ROOT, 'scripts/go-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    goTools = Object.fromEntries([...out.matchAll(/^export AGC_([A-Z_]+)=(.*)$/gm)].map((m) => [m[1].toLowerCase(), m[2]]));
+  }
+  const path = goTools[name];
+  if (!path) throw new Error(`scripts/go-tools.sh printed no AGC_${name.toUpperCase()}`);
+  return path;
+}
