@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from 'child_process';
 import { createHash } from 'crypto';
-import { cpSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { cpSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, relative } from 'path';
 import { HELLO_GO_DIR } from '../examples/preview-app';
@@ -63,19 +63,60 @@ function largeBundle(work: string): { dir: string; hash: string; files: number; 
   return { dir, hash: createHash('sha256').update(sums).digest('hex'), files: files.length, bytes };
 }
 
-/** Starts the server on `port` and resolves once /readyz answers 200. */
-async function startMirror(bin: string, bundle: string, hash: string, port: number): Promise<() => void> {
-  const child = spawn(bin, ['-bundle', bundle, '-listen', `127.0.0.1:${port}`, '-sha256sums-hash', hash], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
+/** A server process for the bench: its pid, and how to stop it. */
+interface Served {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server (ours, or the peer) and resolves once `probe` answers 200. */
+async function startServer(file: string, args: readonly string[], probe: string, logFile?: string): Promise<Served> {
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn(file, [...args], { stdio: ['ignore', 'ignore', out] });
+  const stop = () => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM'))));
+  for (let i = 0; i < 400; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return () => child.kill('SIGTERM');
+      if ((await fetch(probe)).status === 200) return { pid: child.pid as number, stop };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
-  throw new Error('mirror did not become ready');
+  throw new Error(`${file} did not become ready`);
+}
+
+/** Starts the mirror on `port` and resolves once /readyz answers 200. */
+async function startMirror(bin: string, bundle: string, hash: string, port: number, logFile?: string): Promise<Served> {
+  return startServer(bin, ['-bundle', bundle, '-listen', `127.0.0.1:${port}`, '-sha256sums-hash', hash], `http://127.0.0.1:${port}/readyz`, logFile);
+}
+
+/** Resident memory of a process, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Runs the load generator and returns its JSON answer. */
+function loadRun(loadgen: string, args: readonly string[]): Record<string, number> {
+  return JSON.parse(execFileSync(loadgen, [...args], { encoding: 'utf8', maxBuffer: 16 << 20 })) as Record<string, number>;
+}
+
+/** Holds `conns` idle connections to `addr` and reads the server's RSS while they are held. */
+async function idleRss(loadgen: string, addr: string, pid: number, conns: number): Promise<{ opened: number; answered: number; rssMiB: number }> {
+  const child = spawn(loadgen, ['idle', '-addr', addr, '-conns', String(conns), '-hold', '3s'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+    });
+    child.once('exit', () => reject(new Error(`loadgen idle exited before it reported: ${buf}`)));
+  });
+  const rss = rssMiB(pid);
+  await new Promise((r) => child.once('exit', r));
+  const got = JSON.parse(line) as { opened: number; answered: number };
+  return { opened: got.opened, answered: got.answered, rssMiB: rss };
 }
 
 async function main(): Promise<void> {
@@ -125,7 +166,7 @@ async function main(): Promise<void> {
       return t;
     };
     const port = 18690;
-    const stop = await startMirror(mirror, helloBundle, helloHash, port);
+    const stop = (await startMirror(mirror, helloBundle, helloHash, port)).stop;
     const viaMirror: number[] = [];
     const viaFile: number[] = [];
     try {
@@ -136,8 +177,57 @@ async function main(): Promise<void> {
         viaFile.push(download(`file://${helloBundle},off`));
       }
     } finally {
-      stop();
+      await stop();
     }
+
+    // 3. Load: small files of the hello bundle, ours (with its request log written to a file) against
+    // Go's http.FileServer on the same folder, side by side, interleaved; then RSS under idle connections.
+    const loadgenDir = join(work, 'loadgen');
+    mkdirSync(loadgenDir);
+    execFileSync('go', ['build', '-trimpath', '-o', loadgenDir, '.'], { cwd: join(ROOT, 'bench/loadgen'), env: { ...GO_ENV, CGO_ENABLED: '0', GOFLAGS: '' } });
+    const loadgen = join(loadgenDir, 'loadgen');
+    const small = filesUnder(helloBundle)
+      .filter((f) => statSync(f).size <= 16 << 10 && !f.endsWith('SHA256SUMS'))
+      .map((f) => `/${relative(helloBundle, f)}`);
+    const pathsFile = join(work, 'paths.txt');
+    writeFileSync(pathsFile, small.join('\n') + '\n');
+    const oursPort = 18691;
+    const peerPort = 18692;
+    const ourServer = await startMirror(mirror, helloBundle, helloHash, oursPort, join(work, 'mirror.log'));
+    const peer = await startServer(loadgen, ['fileserver', '-dir', helloBundle, '-listen', `127.0.0.1:${peerPort}`], `http://127.0.0.1:${peerPort}${small[0]}`);
+    const connsList = (process.env.BENCH_MIRROR_CONNS ?? '16,64,256').split(',').map(Number);
+    const loadSeconds = process.env.BENCH_MIRROR_LOAD_SECONDS ?? '3';
+    const load: Record<string, { ours: Array<Record<string, number>>; fileServer: Array<Record<string, number>> }> = {};
+    let idle: { ours: { opened: number; answered: number; rssMiB: number; baselineMiB: number }; fileServer: { opened: number; answered: number; rssMiB: number; baselineMiB: number } };
+    try {
+      for (const conns of connsList) {
+        const one = (p: number) => loadRun(loadgen, ['load', '-base', `http://127.0.0.1:${p}`, '-paths', pathsFile, '-conns', String(conns), '-duration', `${loadSeconds}s`]);
+        one(oursPort);
+        one(peerPort);
+        load[conns] = { ours: [], fileServer: [] };
+        for (let i = 0; i < RUNS; i++) {
+          load[conns].ours.push(one(oursPort));
+          load[conns].fileServer.push(one(peerPort));
+        }
+        console.log(`bench offline-mirror: load at ${conns} connections: ours ${median(load[conns].ours.map((r) => r.requestsPerSecond)).toFixed(0)} req/s, http.FileServer ${median(load[conns].fileServer.map((r) => r.requestsPerSecond)).toFixed(0)} req/s`);
+      }
+      const idleConns = Number(process.env.BENCH_MIRROR_IDLE ?? 3000);
+      const oursBase = rssMiB(ourServer.pid);
+      const oursIdle = await idleRss(loadgen, `127.0.0.1:${oursPort}`, ourServer.pid, idleConns);
+      const peerBase = rssMiB(peer.pid);
+      const peerIdle = await idleRss(loadgen, `127.0.0.1:${peerPort}`, peer.pid, idleConns);
+      idle = { ours: { ...oursIdle, baselineMiB: oursBase }, fileServer: { ...peerIdle, baselineMiB: peerBase } };
+    } finally {
+      await ourServer.stop();
+      await peer.stop();
+    }
+    const loadFigures = Object.fromEntries(
+      Object.entries(load).map(([conns, r]) => {
+        const rps = (xs: Array<Record<string, number>>) => median(xs.map((x) => x.requestsPerSecond));
+        const p99 = (xs: Array<Record<string, number>>) => median(xs.map((x) => x.p99ms));
+        return [conns, { oursRps: rps(r.ours), fileServerRps: rps(r.fileServer), oursOverFileServer: rps(r.ours) / rps(r.fileServer), oursP99ms: p99(r.ours), fileServerP99ms: p99(r.fileServer), runs: r }];
+      }),
+    );
 
     saveResult('offline-mirror', {
       runs: RUNS,
@@ -157,6 +247,7 @@ async function main(): Promise<void> {
         oursOverSha256sum: median(single) / median(ours),
         oursOverParallel: median(parallel) / median(ours),
       },
+      load: { smallFiles: small.length, seconds: Number(loadSeconds), byConnections: loadFigures, idle },
       download: {
         modules: 4,
         viaMirrorSeconds: viaMirror,

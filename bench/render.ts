@@ -235,9 +235,34 @@ function offlineMirror(raw: Figures, machineLine: string): string {
     cores: number;
     verify: Record<string, number>;
     download: Record<string, number | number[]>;
+    load?: {
+      smallFiles: number;
+      seconds: number;
+      byConnections: Record<string, { oursRps: number; fileServerRps: number; oursOverFileServer: number; oursP99ms: number; fileServerP99ms: number }>;
+      idle: Record<'ours' | 'fileServer', { opened: number; answered: number; rssMiB: number; baselineMiB: number }>;
+    };
   };
   const v = f.verify;
   const d = f.download;
+  const l = f.load;
+  const loadLines = l
+    ? [
+        `**Load on small files** (${l.smallFiles} .info, .mod, list and sumdb files of the hello-go bundle, each request a keep-alive GET, ${l.seconds} s a run, median of ${f.runs},`,
+        'interleaved with the peer): ours with its request log written to a file, against Go\'s `http.FileServer` on the same folder. The',
+        'load generator (`bench/loadgen`) runs on the same two cores as the server, for both.',
+        '',
+        '| connections | ours req/s | http.FileServer req/s | ours / FileServer | ours p99 | FileServer p99 |',
+        '| ---: | ---: | ---: | ---: | ---: | ---: |',
+        ...Object.entries(l.byConnections).map(
+          ([c, x]) => `| ${c} | ${x.oursRps.toFixed(0)} | ${x.fileServerRps.toFixed(0)} | ${(x.oursOverFileServer * 100).toFixed(0)} % (target: 90 % or better) | ${x.oursP99ms.toFixed(2)} ms | ${x.fileServerP99ms.toFixed(2)} ms |`,
+        ),
+        '',
+        `**Idle connections:** ${l.idle.ours.opened} of ${Number(l.idle.ours.opened) >= 3000 ? 3000 : 'the'} attempted were opened against ours, which answers at most 512 at once (\`-max-connections\`; the rest wait in the`,
+        `kernel's backlog) and closes idle ones after 30 s: its RSS went from ${l.idle.ours.baselineMiB.toFixed(1)} to ${l.idle.ours.rssMiB.toFixed(1)} MiB (${l.idle.ours.answered} answered).`,
+        `http.FileServer, with no cap, went from ${l.idle.fileServer.baselineMiB.toFixed(1)} to ${l.idle.fileServer.rssMiB.toFixed(1)} MiB holding ${l.idle.fileServer.answered}.`,
+        '',
+      ]
+    : [];
   const s2 = (x: unknown) => `${Number(x).toFixed(2)} s`;
   const mibps = (x: number) => `${x.toFixed(0)} MiB/s`;
   return [
@@ -272,6 +297,7 @@ function offlineMirror(raw: Figures, machineLine: string): string {
     '',
     'Most of either figure is `go` itself: checking and extracting the zips into the module cache.',
     '',
+    ...loadLines,
   ].join('\n');
 }
 

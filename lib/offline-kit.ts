@@ -225,28 +225,92 @@ export function cliConfig(registryHost: string, tool: string): string {
   ].join('\n');
 }
 
-/** The verify command: checks every file against SHA256SUMS and refuses unlisted ones. */
+/**
+ * The verify command, for the far side with nothing but POSIX sh and
+ * coreutils: the pin first, then SHA256SUMS's own grammar, then every entry
+ * of the folder (anything but a regular file is refused, and so are
+ * Terraform's runtime files unless the folder is initialised), then every
+ * listed file's content. The same rules as `airgap-kit verify -stack`.
+ */
 export const VERIFY_SCRIPT = `#!/bin/sh
-# Verifies this stack directory before anything is initialised or applied:
-# every listed file must match SHA256SUMS, and no unlisted file may ride along.
-# Compare the sha256 of SHA256SUMS itself with the value recorded at synth.
+# Verifies this stack directory before anything is initialised or applied.
+#
+#   offline/verify.sh SHA256SUMS_HASH [--initialised]
+#   offline/verify.sh --pin-file FILE [--initialised]
+#
+# SHA256SUMS_HASH is the sha256 of this stack's SHA256SUMS, recorded on the
+# connected side (airgap-kit push prints it; it is in the signed archive).
+# Check this script with a tool you trust before you run it: it sits inside
+# what it checks. airgap-kit verify is the stronger check (a signature, and a
+# checker from outside the folder).
+#
+# Refused: a SHA256SUMS whose sha256 is not the pin; a line that is not
+# "<64 hex>  <name>", a name that is absolute, has a "." or ".." or empty
+# segment or a backslash escape (a newline in the name), or appears twice;
+# any entry that is not a folder or a regular file (symlink, FIFO, socket,
+# device); a name with a newline; a file not listed; a listed file missing or
+# changed; Terraform's own files (.terraform/, *.tfstate, *.tfstate.backup,
+# .terraform.tfstate.lock.info, an unlisted .terraform.lock.hcl) unless
+# --initialised says tofu init already ran here; any error of find itself.
 set -eu
+LC_ALL=C
+export LC_ALL
+fail() { echo "verify: FAILED: $*" >&2; exit 1; }
+usage() { echo "usage: offline/verify.sh SHA256SUMS_HASH [--initialised] (or --pin-file FILE)" >&2; exit 2; }
+pin="" initialised=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --initialised|--initialized) initialised=1 ;;
+    --pin-file) [ $# -ge 2 ] || usage; pin=$(head -c64 "$2"); shift ;;
+    -*) usage ;;
+    *) [ -z "$pin" ] || usage; pin="$1" ;;
+  esac
+  shift
+done
+[ -n "$pin" ] || usage
+printf '%s\\n' "$pin" | grep -qxE '[0-9a-f]{64}' || fail "the pin \\"$pin\\" is not 64 lowercase hex digits"
 cd "$(dirname "$0")/.."
-sha256sum --check --strict --quiet SHA256SUMS
-listed=$(mktemp)
-present=$(mktemp)
-trap 'rm -f "$listed" "$present"' EXIT
-sed 's/^[0-9a-f]*  //' SHA256SUMS | LC_ALL=C sort >"$listed"
-find . -type f ! -path './SHA256SUMS' ! -path './.terraform/*' ! -name '.terraform.lock.hcl' \\
-  ! -name '*.tfstate' ! -name '*.tfstate.backup' ! -name '.terraform.tfstate.lock.info' \\
-  | sed 's|^\\./||' | LC_ALL=C sort >"$present"
-extra=$(LC_ALL=C comm -13 "$listed" "$present")
-if [ -n "$extra" ]; then
-  echo "verify: files not in SHA256SUMS:" >&2
-  echo "$extra" >&2
-  exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. The pin, on SHA256SUMS itself (a regular file, not a link).
+{ [ -f SHA256SUMS ] && [ ! -L SHA256SUMS ]; } || fail "SHA256SUMS is missing or not a regular file"
+actual=$(sha256sum SHA256SUMS | cut -c1-64)
+[ "$actual" = "$pin" ] || fail "SHA256SUMS has sha256 $actual, not the pinned $pin: this is not the stack that was recorded"
+
+# 2. SHA256SUMS's grammar.
+if [ -s SHA256SUMS ] && [ "$(tail -c1 SHA256SUMS | od -An -c | tr -d ' ')" != '\\n' ]; then fail "SHA256SUMS does not end in a newline"; fi
+if grep -n '[[:cntrl:]]' SHA256SUMS >"$tmp/bad"; then fail "SHA256SUMS has control characters (a CR, a tab): $(head -3 "$tmp/bad")"; fi
+if grep -nvE '^[0-9a-f]{64} [ *][^/\\\\]' SHA256SUMS >"$tmp/bad"; then fail "SHA256SUMS lines that are not \\"<64 hex>  <relative name>\\": $(head -3 "$tmp/bad")"; fi
+cut -c67- SHA256SUMS >"$tmp/names"
+if grep -nE '(^|/)\\.\\.?(/|$)|//|/$' "$tmp/names" >"$tmp/bad"; then fail "SHA256SUMS names with a \\".\\", \\"..\\" or empty segment: $(head -3 "$tmp/bad")"; fi
+if [ -n "$(sort "$tmp/names" | uniq -d | head -3)" ]; then fail "SHA256SUMS lists a name twice: $(sort "$tmp/names" | uniq -d | head -3)"; fi
+
+# 3. Every entry of the folder (find's own errors fail the run, too). .terraform/
+#    is Terraform's own (its provider links among them): judged as a whole below.
+find . -path ./.terraform -prune -o -name '*
+*' -print >"$tmp/newline" 2>"$tmp/err" || fail "find: $(cat "$tmp/err")"
+[ ! -s "$tmp/newline" ] || fail "names with a newline: $(cat "$tmp/newline")"
+find . -path ./.terraform -prune -o ! -type d ! -type f -print >"$tmp/special" 2>"$tmp/err" || fail "find: $(cat "$tmp/err")"
+[ ! -s "$tmp/special" ] || fail "entries that are not regular files (symlinks, FIFOs, devices): $(paste -sd' ' "$tmp/special")"
+find . -path ./.terraform -prune -o -type f ! -path ./SHA256SUMS -print >"$tmp/all" 2>"$tmp/err" || fail "find: $(cat "$tmp/err")"
+sed 's|^\\./||' "$tmp/all" | sort >"$tmp/present"
+grep -E '\\.tfstate$|\\.tfstate\\.backup$|^\\.terraform\\.tfstate\\.lock\\.info$' "$tmp/present" >"$tmp/runtime" || true
+if [ -e .terraform ] || [ -L .terraform ]; then echo .terraform/ >>"$tmp/runtime"; fi
+if ! grep -qx '.terraform.lock.hcl' "$tmp/names" && grep -qx '.terraform.lock.hcl' "$tmp/present"; then echo .terraform.lock.hcl >>"$tmp/runtime"; fi
+sort -o "$tmp/runtime" "$tmp/runtime"
+if [ -s "$tmp/runtime" ]; then
+  [ "$initialised" = 1 ] || fail "Terraform's own files, which a freshly carried stack does not have (pass --initialised after tofu init): $(paste -sd' ' "$tmp/runtime")"
+  comm -23 "$tmp/present" "$tmp/runtime" >"$tmp/kept"
+  mv "$tmp/kept" "$tmp/present"
 fi
-echo "verify: OK, $(wc -l <"$listed") files match SHA256SUMS (sha256 of SHA256SUMS: $(sha256sum SHA256SUMS | cut -d' ' -f1))"
+sort "$tmp/names" >"$tmp/listed"
+extra=$(comm -13 "$tmp/listed" "$tmp/present")
+[ -z "$extra" ] || fail "files not in SHA256SUMS: $(printf '%s\\n' "$extra" | paste -sd' ' -)"
+
+# 4. Every listed file's content.
+sha256sum --check --strict --quiet SHA256SUMS >"$tmp/check" 2>&1 || fail "$(cat "$tmp/check")"
+echo "verify: OK, $(wc -l <SHA256SUMS | tr -d ' ') files match SHA256SUMS, whose sha256 is the pinned $pin"
 `;
 
 /**
@@ -290,13 +354,17 @@ export function writeOfflineKit(stackDir: string, options: KitOptions): KitConte
   );
   writeFileSync(join(kit, 'verify.sh'), VERIFY_SCRIPT);
   chmodSync(join(kit, 'verify.sh'), 0o755);
-  const sums = sha256sums(stackDir);
+  const sums = sha256sums(stackDir, options.stackPath);
   writeFileSync(join(stackDir, 'SHA256SUMS'), sums);
   return { providers, images, kitImages: needed, lockFile, sumsDigest: createHash('sha256').update(sums).digest('hex') };
 }
 
-/** `sha256sum`-format lines for every file below `dir`, sorted by path, leaving out Terraform's own files. */
-export function sha256sums(dir: string): string {
+/**
+ * `sha256sum`-format lines for every file below `dir`, sorted by path, leaving
+ * out Terraform's own files. Anything but a folder or a regular file (a
+ * symlink, a FIFO) is an error naming it: verify.sh would refuse the stack.
+ */
+export function sha256sums(dir: string, owner = 'the stack'): string {
   const lines: string[] = [];
   const walk = (rel: string): void => {
     for (const name of readdirSync(join(dir, rel)).sort()) {
@@ -305,7 +373,21 @@ export function sha256sums(dir: string): string {
       if (stat.isDirectory()) {
         if (path === '.terraform') continue;
         walk(path);
-      } else if (stat.isFile() && path !== 'SHA256SUMS' && !RUNTIME_FILES.some((re) => re.test(path))) {
+      } else if (!stat.isFile()) {
+        throw new AirgapError(owner, 'offline kit', [
+          {
+            prop: 'stack directory',
+            value: path,
+            problem: `is a ${stat.isSymbolicLink() ? 'symlink' : 'special file'}, which SHA256SUMS cannot vouch for and verify.sh refuses`,
+            fix: 'Write regular files only into the stack directory (copy what a link points to).',
+          },
+        ]);
+      } else if (path !== 'SHA256SUMS' && !RUNTIME_FILES.some((re) => re.test(path))) {
+        if (/[\n\r\\]/.test(path)) {
+          throw new AirgapError(owner, 'offline kit', [
+            { prop: 'stack directory', value: path, problem: 'has a newline, carriage return or backslash in its name, which SHA256SUMS cannot list plainly', fix: 'Rename the file.' },
+          ]);
+        }
         lines.push(`${createHash('sha256').update(readFileSync(join(dir, path.split('/').join(sep)))).digest('hex')}  ${path}`);
       }
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
@@ -64,6 +64,8 @@ describe('OfflineBundleImage', () => {
     ['an unlisted file', (dir) => writeFileSync(join(dir, 'extra.zip'), 'x'), /"extra.zip" is not listed in SHA256SUMS/],
     ['a missing file', (dir) => rmSync(join(dir, 'manifest.json')), /"manifest.json" is listed in SHA256SUMS but missing/],
     ['a swapped SHA256SUMS', (dir) => writeFileSync(join(dir, 'SHA256SUMS'), `${sha('x')}  manifest.json\n`), /has a SHA256SUMS whose sha256 is [0-9a-f]{64}, not the pinned/],
+    ['a symlink', (dir) => symlinkSync('/etc/passwd', join(dir, 'passwd')), /"passwd" is not a regular file/],
+    ['a listed file swapped for a symlink', (dir) => (rmSync(join(dir, 'manifest.json')), symlinkSync('/etc/hostname', join(dir, 'manifest.json'))), /"manifest.json" is not a regular file/],
   ])('synth refuses a bundle with %s, naming the file', (_name, spoil, re) => {
     const { dir, hash } = bundle();
     spoil(dir);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
@@ -26,8 +26,9 @@ function synthKit() {
   return { stack, dir: join(outdir, 'stacks', 'svc'), outdir };
 }
 
-function verify(dir: string) {
-  const r = spawnSync('sh', [join(dir, 'offline', 'verify.sh')], { encoding: 'utf8' });
+/** verify.sh with the pin recorded at synth (`offlineKit.sumsDigest`). */
+function verify(dir: string, pin: string, ...flags: string[]) {
+  const r = spawnSync('sh', [join(dir, 'offline', 'verify.sh'), pin, ...flags], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -54,44 +55,55 @@ describe('offline apply kit', () => {
     const listed = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.slice(66));
     expect(listed).toEqual(['cdk.tf.json', 'offline/images.json', 'offline/images.txt', 'offline/providers.json', 'offline/providers.txt', 'offline/terraformrc', 'offline/tofurc', 'offline/verify.sh', 'payload.bin']);
     expect(readFileSync(join(dir, 'SHA256SUMS'), 'utf8')).toBe(sha256sums(dir));
-    const r = verify(dir);
+    const r = verify(dir, stack.offlineKit?.sumsDigest as string);
     expect(r.status).toBe(0);
-    expect(r.out).toContain(`verify: OK, 9 files match SHA256SUMS (sha256 of SHA256SUMS: ${stack.offlineKit?.sumsDigest})`);
+    expect(r.out).toContain(`verify: OK, 9 files match SHA256SUMS, whose sha256 is the pinned ${stack.offlineKit?.sumsDigest}`);
   });
 
   test('verify.sh fails on one flipped byte, naming the file', () => {
-    const { dir } = synthKit();
+    const { dir, stack } = synthKit();
     const file = join(dir, 'payload.bin');
     const bytes = readFileSync(file);
     bytes[0] ^= 0x01;
     writeFileSync(file, bytes);
-    const r = verify(dir);
+    const r = verify(dir, stack.offlineKit?.sumsDigest as string);
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('payload.bin: FAILED');
   });
 
-  test('verify.sh refuses a file that rides along unlisted, but ignores Terraform\'s own files', () => {
-    const { dir } = synthKit();
+  test('verify.sh refuses a file that rides along unlisted, and Terraform\'s own files unless the folder is initialised', () => {
+    const { dir, stack } = synthKit();
+    const pin = stack.offlineKit?.sumsDigest as string;
     writeFileSync(join(dir, 'terraform.svc.tfstate'), '{}');
     writeFileSync(join(dir, '.terraform.lock.hcl'), '');
-    expect(verify(dir).status).toBe(0);
+    expect(verify(dir, pin).out).toContain("Terraform's own files, which a freshly carried stack does not have (pass --initialised after tofu init): .terraform.lock.hcl terraform.svc.tfstate");
+    expect(verify(dir, pin, '--initialised').status).toBe(0);
     writeFileSync(join(dir, 'backdoor.tf'), 'resource "null" "x" {}');
-    const r = verify(dir);
+    const r = verify(dir, pin, '--initialised');
     expect(r.status).toBe(1);
-    expect(r.out).toContain('files not in SHA256SUMS:\nbackdoor.tf');
+    expect(r.out).toContain('verify: FAILED: files not in SHA256SUMS: backdoor.tf');
   });
 
-  test('a tampered SHA256SUMS shows in its own digest', () => {
+  test('a regenerated SHA256SUMS no longer matches the pin', () => {
     const { dir, stack } = synthKit();
-    appendFileSync(join(dir, 'SHA256SUMS'), '');
-    expect(verify(dir).out).toContain(stack.offlineKit?.sumsDigest as string);
+    const pin = stack.offlineKit?.sumsDigest as string;
     writeFileSync(join(dir, 'payload.bin'), 'evil');
     const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]{64}(?=  payload\.bin$)/m, spawnSync('sha256sum', [join(dir, 'payload.bin')], { encoding: 'utf8' }).stdout.slice(0, 64));
     writeFileSync(join(dir, 'SHA256SUMS'), sums);
-    const r = verify(dir);
-    expect(r.status).toBe(0);
-    // The files check out against the swapped list, so only the recorded digest catches it.
-    expect(r.out).not.toContain(stack.offlineKit?.sumsDigest as string);
+    const r = verify(dir, pin);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`not the pinned ${pin}: this is not the stack that was recorded`);
+  });
+
+  test('synth refuses a symlink in the stack directory, naming it', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'agc-kit-'));
+    dirs.push(outdir);
+    const app = new App({ outdir });
+    const stack = new AirgapStack(app, 'linked');
+    stack.addArtifact({ writeTo: (d) => symlinkSync('/etc/passwd', join(d, 'passwd')) });
+    expect(errorOf(() => app.synth())).toBe(
+      'linked (offline kit): prop "stack directory" is "passwd", which is a symlink, which SHA256SUMS cannot vouch for and verify.sh refuses. Write regular files only into the stack directory (copy what a link points to).',
+    );
   });
 
   test('the kit can be turned off', () => {

@@ -140,9 +140,17 @@ function tofu(gap: LoopbackNetns, stackDir: string, args: readonly string[]): Ne
   return gap.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], { cwd: stackDir, env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', HOME: tmp('agc-tofu-home-') } });
 }
 
-/** init (locked) and apply of one laid-out stack; returns nothing, throws with tofu's output. */
+/** Each stack's pin, as `airgap-kit push` printed it in its steps (from the signed archive's SHA256SUMS). */
+const stackPins = new Map<string, string>();
+function recordPins(steps: string, out: string): void {
+  for (const m of steps.matchAll(/^\s+cd (\S+)\n\s+\.\/offline\/verify\.sh ([0-9a-f]{64})$/gm)) stackPins.set(join(out, m[1].replace(/^app\//, '')), m[2]);
+}
+
+/** verify.sh with the pin push printed, init (locked) and apply of one laid-out stack; throws with tofu's output. */
 function apply(gap: LoopbackNetns, stackDir: string): void {
-  ok(gap.exec('sh', ['offline/verify.sh'], { cwd: stackDir }), `verify.sh in ${stackDir}`);
+  const pin = stackPins.get(stackDir);
+  if (!pin) throw new Error(`push printed no pin for ${stackDir}`);
+  ok(gap.exec('sh', ['offline/verify.sh', pin], { cwd: stackDir }), `verify.sh in ${stackDir}`);
   ok(tofu(gap, stackDir, ['init', '-lockfile=readonly']), `tofu init in ${stackDir}`);
   ok(tofu(gap, stackDir, ['apply', '-auto-approve']), `tofu apply in ${stackDir}`);
 }
@@ -292,6 +300,7 @@ describe('build inside the gap', () => {
     const t0 = Date.now();
     const push = ok(gap.exec(far.kit, ['push', '-archive', 'kit.tar', '-public-key', 'kit-key.pub', '-sha256sums-hash-file', 'pin', '-out', 'app', '-plain-http', INTERNAL], { cwd: far.dir, env: far.env }), 'airgap-kit push');
     process.stdout.write(`carry: push in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    recordPins(push.stdout, join(far.dir, 'app'));
     expect(push.stdout).toContain('1. images');
     expect(push.stdout).toContain('2. preview (after images)');
     expect(push.stdout).toContain('tofu init -lockfile=readonly');
@@ -348,7 +357,9 @@ describe('build outside the gap', () => {
 
     const gap = newGap('gap2');
     const far = carryInto(gap, carried.archive, carried.pin);
-    ok(gap.exec(far.kit, ['push', '-archive', 'kit.tar', '-public-key', 'kit-key.pub', '-sha256sums-hash-file', 'pin', '-out', 'app', '-plain-http', INTERNAL, '-json'], { cwd: far.dir, env: far.env }), 'airgap-kit push');
+    const pushed = ok(gap.exec(far.kit, ['push', '-archive', 'kit.tar', '-public-key', 'kit-key.pub', '-sha256sums-hash-file', 'pin', '-out', 'app', '-plain-http', INTERNAL, '-json'], { cwd: far.dir, env: far.env }), 'airgap-kit push');
+    const result = pushed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; steps?: string }).find((e) => e.event === 'result');
+    recordPins(result?.steps ?? '', join(far.dir, 'app'));
     assertDigests(connected, carried.manifest, 'source');
     assertDigests(gap, carried.manifest, 'target');
     expect(existsSync(join(far.dir, 'app/stacks/images'))).toBe(false);

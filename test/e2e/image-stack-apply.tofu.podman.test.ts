@@ -79,11 +79,12 @@ test('tofu apply of the image stack builds, pushes and runs hello-go healthy as 
   symlinkSync(t.mirror, join(outdir, 'providers'));
   const dir = join(outdir, 'stacks', 'images');
   const tag = stack.hello.tag;
+  const pin = stack.offlineKit?.sumsDigest as string;
   const script = `
     report() { echo "$1=$2" >>"$REPORT"; }
     export TF_CLI_CONFIG_FILE=offline/tofurc TF_IN_AUTOMATION=1
     tofu=${JSON.stringify(t.tofu)}
-    sh offline/verify.sh
+    sh offline/verify.sh ${pin}
     "$tofu" init -input=false -no-color >"$LOGS/init.log" 2>&1 || { cat "$LOGS/init.log"; exit 1; }
     report init ok
     "$tofu" apply -auto-approve -input=false -no-color >"$LOGS/apply.log" 2>&1 || { cat "$LOGS/apply.log"; exit 1; }

@@ -3,7 +3,7 @@
  * modules by scripts/toolchain.sh and installed from a filesystem mirror, run
  * inside a network namespace with only loopback.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'fs';
+import { mkdtempSync, rmSync, symlinkSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
@@ -13,6 +13,7 @@ import { AirgapStack, PreviewEnvironment } from '../../lib';
 import { engineUp, REGISTRY } from '../support/engine';
 import { canIsolateNetwork, tofu, toolchain } from '../support/toolchain';
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 
 jest.setTimeout(30 * 60 * 1000);
 
@@ -53,7 +54,9 @@ describe('every synthesized stack initialises from the mirror and validates, off
 
   test.each(['images', 'preview'])('%s: verify.sh, then tofu init with the kit\'s own CLI config, then tofu validate', (stack) => {
     const dir = join(outdir, 'stacks', stack);
-    const verify = spawnSync('sh', ['offline/verify.sh'], { cwd: dir, encoding: 'utf8' });
+    // The pin, as recorded on the synth side before anything could touch the folder.
+    const pin = createHash('sha256').update(readFileSync(join(dir, 'SHA256SUMS'))).digest('hex');
+    const verify = spawnSync('sh', ['offline/verify.sh', pin], { cwd: dir, encoding: 'utf8' });
     expect(verify.status).toBe(0);
     const kitConfig = join(dir, 'offline', 'tofurc');
     const init = tofu(dir, ['init', '-input=false'], { TF_CLI_CONFIG_FILE: kitConfig });
@@ -62,8 +65,9 @@ describe('every synthesized stack initialises from the mirror and validates, off
     const validate = tofu(dir, ['validate'], { TF_CLI_CONFIG_FILE: kitConfig });
     expect(validate.out).toContain('Success! The configuration is valid.');
     expect(validate.status).toBe(0);
-    // Terraform's own files do not disturb the bundle's verification.
-    expect(spawnSync('sh', ['offline/verify.sh'], { cwd: dir, encoding: 'utf8' }).status).toBe(0);
+    // After init, Terraform's own files are refused unless verify.sh is told the folder is initialised.
+    expect(spawnSync('sh', ['offline/verify.sh', pin], { cwd: dir, encoding: 'utf8' }).status).toBe(1);
+    expect(spawnSync('sh', ['offline/verify.sh', pin, '--initialised'], { cwd: dir, encoding: 'utf8' }).status).toBe(0);
   });
 
   test('the bindings\' own pins are refused by a mirror that does not hold them, offline and at once', () => {

@@ -12,6 +12,7 @@
  * and destroy must leave nothing of ours behind.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -42,6 +43,7 @@ let ns: LoopbackNetns;
 let work: string;
 let bundle: { dir: string; hash: string };
 const apps: Record<'a' | 'b', { outdir: string; namespace: string }> = {} as never;
+const pins: Record<string, string> = {};
 
 /** Synthesizes main.ts for `branch` into a fresh outdir, as `npm run synth` would with these inputs. */
 function synthMain(branch: string): { outdir: string; namespace: string } {
@@ -67,6 +69,8 @@ function synthMain(branch: string): { outdir: string; namespace: string } {
     },
   });
   if (r.status !== 0) throw new Error(`synth of main.ts for ${branch} failed:\n${r.stderr}\n${r.stdout}`);
+  // The pins, recorded on the synth side: the sha256 of each stack's SHA256SUMS.
+  for (const stack of ['images', 'preview']) pins[`${outdir}/${stack}`] = createHash('sha256').update(readFileSync(join(outdir, 'stacks', stack, 'SHA256SUMS'))).digest('hex');
   // Where the kit's CLI config expects the carried provider mirror (../../providers).
   symlinkSync(t.mirror, join(outdir, 'providers'));
   const config = JSON.parse(readFileSync(join(outdir, 'stacks/preview/cdk.tf.json'), 'utf8')) as {
@@ -86,7 +90,7 @@ function tofu(outdir: string, stack: string, args: readonly string[]): NetnsResu
 
 /** verify.sh, init and apply of one stack; throws with tofu's output on failure. */
 function applyStack(outdir: string, stack: string): void {
-  ns.run('sh', ['offline/verify.sh'], { cwd: join(outdir, 'stacks', stack) });
+  ns.run('sh', ['offline/verify.sh', pins[`${outdir}/${stack}`]], { cwd: join(outdir, 'stacks', stack) });
   for (const args of [['init'], ['apply', '-auto-approve']]) {
     const r = tofu(outdir, stack, args);
     if (r.status !== 0) throw new Error(`tofu ${args[0]} of ${stack} in ${outdir} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);

@@ -234,13 +234,34 @@ func pinFrom(o *pack.VerifyOptions, file string) error {
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("verify", "-archive ARCHIVE -public-key KEY.pub -sha256sums-hash HEX", stderr)
+	fs := newFlags("verify", "-archive ARCHIVE -public-key KEY.pub -sha256sums-hash HEX\n       airgap-kit verify -stack DIR -sha256sums-hash HEX [-initialised]", stderr)
 	var c common
 	c.register(fs)
 	o := verifyFlags(fs)
 	pinFile := fs.String("sha256sums-hash-file", "", "read the pin from this file instead (ARCHIVE.sha256sums-hash)")
+	stack := fs.String("stack", "", "check a laid-out stack directory instead, by the rules of its offline/verify.sh, against the sha256 of its SHA256SUMS")
+	initialised := fs.Bool("initialised", false, "with -stack: allow Terraform's own files (tofu init already ran there)")
 	if code, ok := parse(fs, args, stdout); !ok {
 		return code
+	}
+	if *stack != "" {
+		if *pinFile != "" {
+			data, err := os.ReadFile(*pinFile)
+			if err != nil {
+				return fail(stderr, "verify", err)
+			}
+			o.SHA256SumsHash = strings.Fields(string(data) + " ")[0]
+		}
+		if o.SHA256SumsHash == "" {
+			fmt.Fprintln(stderr, "airgap-kit verify: -stack needs -sha256sums-hash (the sha256 of the stack's SHA256SUMS)")
+			return 2
+		}
+		n, err := pack.VerifyStack(pack.StackVerifyOptions{Dir: *stack, SHA256SumsHash: o.SHA256SumsHash, Initialised: *initialised})
+		if err != nil {
+			return fail(stderr, "verify", err)
+		}
+		fmt.Fprintf(stdout, "OK: %s: %d files match SHA256SUMS, whose sha256 is the pin, and nothing else is there\n", *stack, n)
+		return 0
 	}
 	if err := pinFrom(o, *pinFile); err != nil {
 		fmt.Fprintf(stderr, "airgap-kit verify: %v\n", err)

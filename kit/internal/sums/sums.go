@@ -5,7 +5,7 @@
 //	line  = hex64 SP ( SP / "*" ) path LF
 //	hex64 = 64 lowercase hex digits
 //	path  = relative POSIX path: no leading "/", no "." or ".." or empty
-//	        segment, no NUL, CR, LF or backslash
+//	        segment, no control character (NUL, tab, CR, LF, DEL) or backslash
 //
 // Every line ends in LF (the last one too), and no path appears twice.
 package sums
@@ -46,8 +46,13 @@ func CheckPath(path string) string {
 		return "is empty"
 	case strings.HasPrefix(path, "/"):
 		return "is absolute"
-	case strings.ContainsAny(path, "\x00\r\n\\"):
-		return "holds a NUL, CR, LF or backslash"
+	case strings.ContainsRune(path, '\\'):
+		return "holds a backslash"
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c < 0x20 || c == 0x7f {
+			return "holds a control character (a newline, CR, tab or NUL)"
+		}
 	}
 	for _, seg := range strings.Split(path, "/") {
 		switch seg {

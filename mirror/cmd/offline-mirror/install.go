@@ -55,9 +55,10 @@ func install(ctx context.Context, src, dst, pinned string, logger *slog.Logger) 
 		}
 		return 1
 	}
-	sums := verify.FormatSums(sumsOf(res.Files))
+	// The pinned bytes themselves, not a re-rendering: the installed copy must
+	// hash to the same pin (a "*" binary-mode line would not survive a rewrite).
 	sumsDst := filepath.Join(dst, verify.SumsName)
-	if err := writeFile(sumsDst, sums); err != nil {
+	if err := writeFile(sumsDst, res.SumsData); err != nil {
 		return fail(verify.SumsName, err)
 	}
 	written = append(written, sumsDst)
@@ -71,14 +72,6 @@ func install(ctx context.Context, src, dst, pinned string, logger *slog.Logger) 
 	}
 	logger.Info("installed bundle", "from", src, "to", dst, "files", len(res.Files), "bytes", res.Bytes, "sha256sums", res.SumsHash)
 	return 0
-}
-
-func sumsOf(files []verify.File) []verify.Sum {
-	out := make([]verify.Sum, len(files))
-	for i, f := range files {
-		out[i] = verify.Sum{Path: f.Path, Hash: f.Sum}
-	}
-	return out
 }
 
 func writeFile(path string, data []byte) error {

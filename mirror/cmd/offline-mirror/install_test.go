@@ -14,6 +14,30 @@ import (
 	"github.com/airgap-go-constructs/mirror/internal/verify"
 )
 
+// A "*" (binary-mode) line, as sha256sum -b writes it: the installed
+// SHA256SUMS must be the pinned bytes, not a re-rendering, or the copy would
+// no longer match its own pin.
+func TestInstallKeepsThePinnedBytes(t *testing.T) {
+	src, _ := testBundle(t)
+	sums, _ := os.ReadFile(filepath.Join(src, verify.SumsName))
+	binary := bytes.ReplaceAll(sums, []byte("  "), []byte(" *"))
+	os.WriteFile(filepath.Join(src, verify.SumsName), binary, 0o644)
+	h := sha256.Sum256(binary)
+	pinned := hex.EncodeToString(h[:])
+	dst := t.TempDir()
+	var log bytes.Buffer
+	if code := install(context.Background(), src, dst, pinned, slog.New(slog.NewJSONHandler(&log, nil))); code != 0 {
+		t.Fatalf("install: %d\n%s", code, log.String())
+	}
+	got, _ := os.ReadFile(filepath.Join(dst, verify.SumsName))
+	if !bytes.Equal(got, binary) {
+		t.Fatalf("installed SHA256SUMS differs from the pinned bytes:\n%q\n%q", got, binary)
+	}
+	if res, err := verify.Verify(context.Background(), dst, pinned, 0); err != nil || !res.OK() {
+		t.Fatalf("the copy does not verify against the same pin: %v %+v", err, res.Problems)
+	}
+}
+
 func TestInstall(t *testing.T) {
 	cases := []struct {
 		name     string

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,15 @@ import (
 // version is set at release time with -ldflags "-X main.version=...".
 var version = ""
 
-const shutdownTimeout = 25 * time.Second // under Kubernetes' default 30 s grace period
+// Defaults of the limits, each a flag (and an environment variable).
+const (
+	defaultShutdownTimeout = 25 * time.Second // under Kubernetes' default 30 s grace period
+	defaultMaxConnections  = 512
+	defaultIdleTimeout     = 30 * time.Second
+	defaultHeaderTimeout   = 10 * time.Second
+	defaultMaxHeaderBytes  = 16 << 10
+	defaultLogQueue        = 4096
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -53,6 +62,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	installFrom := fs.String("install", "", "verify the bundle in `SRC` and copy it to -to, then exit (an init container's job)")
 	installTo := fs.String("to", "", "destination `DIR` of -install")
 	installSelfTo := fs.String("install-self", "", "copy this executable to `PATH` and exit (for a FROM scratch bundle image)")
+	var lim limits
+	fs.IntVar(&lim.maxConns, "max-connections", envInt(getenv, "MIRROR_MAX_CONNECTIONS", defaultMaxConnections), "most client connections open at once; more wait in the kernel's backlog (env MIRROR_MAX_CONNECTIONS)")
+	fs.DurationVar(&lim.writeTimeout, "write-timeout", envDuration(getenv, "MIRROR_WRITE_TIMEOUT", server.DefaultWriteTimeout), "longest one write to a client may take: a stalled reader is dropped (env MIRROR_WRITE_TIMEOUT)")
+	fs.DurationVar(&lim.idleTimeout, "idle-timeout", envDuration(getenv, "MIRROR_IDLE_TIMEOUT", defaultIdleTimeout), "how long an idle keep-alive connection is kept (env MIRROR_IDLE_TIMEOUT)")
+	fs.DurationVar(&lim.headerTimeout, "read-header-timeout", envDuration(getenv, "MIRROR_READ_HEADER_TIMEOUT", defaultHeaderTimeout), "how long a client may take to send its request headers (env MIRROR_READ_HEADER_TIMEOUT)")
+	fs.IntVar(&lim.maxHeaderBytes, "max-header-bytes", envInt(getenv, "MIRROR_MAX_HEADER_BYTES", defaultMaxHeaderBytes), "largest request header block (env MIRROR_MAX_HEADER_BYTES)")
+	fs.DurationVar(&lim.shutdownTimeout, "shutdown-timeout", envDuration(getenv, "MIRROR_SHUTDOWN_TIMEOUT", defaultShutdownTimeout), "on SIGTERM, how long to let requests finish before closing what is left (env MIRROR_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&lim.wedgeAfter, "wedge-after", envDuration(getenv, "MIRROR_WEDGE_AFTER", server.DefaultWedgeAfter), "/healthz fails after transient errors (too many open files) with nothing served for this long (env MIRROR_WEDGE_AFTER)")
+	fs.Int64Var(&lim.smallFileMax, "small-file-max", int64(envInt(getenv, "MIRROR_SMALL_FILE_MAX", server.DefaultSmallFileMax)), "files up to this size are served from their verified bytes in memory; larger ones are re-hashed as they stream; -1 keeps none (env MIRROR_SMALL_FILE_MAX)")
+	fs.Int64Var(&lim.smallBudget, "small-cache-budget", int64(envInt(getenv, "MIRROR_SMALL_CACHE_BUDGET", server.DefaultSmallCacheBudget)), "memory those small files may take, in bytes (env MIRROR_SMALL_CACHE_BUDGET)")
+	fs.IntVar(&lim.logQueue, "log-queue", envInt(getenv, "MIRROR_LOG_QUEUE", defaultLogQueue), "request log lines that may wait to be written; beyond it lines are dropped and counted (env MIRROR_LOG_QUEUE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -101,42 +121,78 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, logger, server.Config{Bundle: *bundle, Pinned: hash, Logger: logger}, ln); err != nil {
+	access := server.NewAccessLog(stderr, lim.logQueue)
+	defer access.Close()
+	cfg := server.Config{
+		Bundle: *bundle, Pinned: hash, Logger: logger, AccessLog: access,
+		SmallFileMax: lim.smallFileMax, SmallCacheBudget: lim.smallBudget, WriteTimeout: lim.writeTimeout, WedgeAfter: lim.wedgeAfter,
+	}
+	if err := serve(ctx, logger, cfg, ln, lim); err != nil {
 		logger.Error("server stopped", "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
+// limits bounds what clients can hold: connections, slow and idle ones,
+// header sizes, and the shutdown.
+type limits struct {
+	maxConns, maxHeaderBytes, logQueue       int
+	writeTimeout, idleTimeout, headerTimeout time.Duration
+	shutdownTimeout, wedgeAfter              time.Duration
+	smallFileMax, smallBudget                int64
+}
+
 // serve listens before verifying, so that /healthz and /metrics answer (and
 // /readyz says 503) during a long verification, and returns nil after a
-// graceful shutdown once ctx is done.
-func serve(ctx context.Context, logger *slog.Logger, cfg server.Config, ln net.Listener) error {
+// graceful shutdown once ctx is done: requests get shutdownTimeout to
+// finish, then whatever is left is closed, and that is still a clean exit.
+func serve(ctx context.Context, logger *slog.Logger, cfg server.Config, ln net.Listener, lim limits) error {
 	s := server.New(cfg)
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: lim.headerTimeout,
+		IdleTimeout:       lim.idleTimeout,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "version", versionString())
+	logger.Info("listening", "addr", ln.Addr().String(), "version", versionString(), "max_connections", lim.maxConns,
+		"write_timeout", lim.writeTimeout.String(), "idle_timeout", lim.idleTimeout.String())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(s.Limit(ln, lim.maxConns)) }()
 	go s.Verify(ctx)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	logger.Info("shutting down", "timeout", lim.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), lim.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		// Stragglers (a stalled client) had their time: close them, and stop cleanly.
+		srv.Close()
+		logger.Warn("closed connections still open at the shutdown deadline")
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+func envInt(getenv func(string) string, key string, def int) int {
+	if v, err := strconv.Atoi(getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(getenv(key)); err == nil {
+		return v
+	}
+	return def
 }
 
 // healthcheckURL accepts what is easiest to write in a probe: a bare

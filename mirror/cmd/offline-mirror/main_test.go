@@ -112,6 +112,11 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
+func testLimits() limits {
+	return limits{maxConns: 64, maxHeaderBytes: 16 << 10, logQueue: 64, writeTimeout: 5 * time.Second, idleTimeout: 5 * time.Second,
+		headerTimeout: 5 * time.Second, shutdownTimeout: 5 * time.Second, wedgeAfter: time.Minute}
+}
+
 // TestServeAndShutdown: listening starts before verification ends, and a
 // cancelled context (the signal) drains and returns nil.
 func TestServeAndShutdown(t *testing.T) {
@@ -124,7 +129,7 @@ func TestServeAndShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	go func() { done <- serve(ctx, logger, server.Config{Bundle: dir, Pinned: hash, Logger: logger}, ln) }()
+	go func() { done <- serve(ctx, logger, server.Config{Bundle: dir, Pinned: hash, Logger: logger}, ln, testLimits()) }()
 	base := "http://" + ln.Addr().String()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

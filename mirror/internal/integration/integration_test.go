@@ -115,7 +115,9 @@ func buildBundle(t *testing.T, e env, out string, goenv []string) string {
 func startMirror(t *testing.T, dir, hash string) (string, *server.Server, *testlog.Buffer) {
 	t.Helper()
 	logs := &testlog.Buffer{}
-	s := server.New(server.Config{Bundle: dir, Pinned: hash, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	access := server.NewAccessLog(logs, 1024)
+	logs.Settle = access.Flush
+	s := server.New(server.Config{Bundle: dir, Pinned: hash, Logger: slog.New(slog.NewJSONHandler(logs, nil)), AccessLog: access})
 	s.Verify(context.Background())
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)

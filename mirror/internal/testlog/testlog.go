@@ -11,6 +11,9 @@ import (
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// Settle, when set, runs before every read: it waits for an
+	// asynchronous writer (the access log) to catch up.
+	Settle func()
 }
 
 func (s *Buffer) Write(p []byte) (int, error) {
@@ -20,6 +23,9 @@ func (s *Buffer) Write(p []byte) (int, error) {
 }
 
 func (s *Buffer) String() string {
+	if s.Settle != nil {
+		s.Settle()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

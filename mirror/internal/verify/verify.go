@@ -33,6 +33,7 @@ type File struct {
 // Result of Verify. Files is only complete when OK.
 type Result struct {
 	SumsHash string // sha256 of the SHA256SUMS that was read, hex; "" if unreadable
+	SumsData []byte // the SHA256SUMS bytes that matched the pin
 	Listed   int    // entries in SHA256SUMS
 	Files    []File // sorted by path
 	Bytes    int64  // bytes hashed
@@ -94,6 +95,7 @@ func Verify(ctx context.Context, dir, pinned string, workers int) (*Result, erro
 		fail(SumsName, "%v", err)
 		return res.sorted(), nil
 	}
+	res.SumsData = data
 	res.Listed = len(listed)
 
 	want := make(map[string]bool, len(listed))
