@@ -83,6 +83,10 @@ type Server struct {
 	// transientSince is when transient errors began with nothing served since (unix nanos; 0: none).
 	transientSince atomic.Int64
 	now            func() time.Time
+	// afterChunk, when set (by tests only), runs after each chunk of a
+	// streamed file is read from disk: it lets a test change the file at a
+	// known point of the download instead of racing the socket buffers.
+	afterChunk func(read int64)
 }
 
 // index is what may be served, built once from the verified file list: a
@@ -441,6 +445,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *entry) {
 				}
 			}
 			held = append(held[:0], buf[:k]...)
+			if s.afterChunk != nil {
+				s.afterChunk(n)
+			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
