@@ -6,7 +6,7 @@
  * platform team would write without the library, and what our abstraction's
  * overhead is measured against.
  *
- * Reused from lib/: `dnsLabelFromBranch` (lib/preview-name.ts), a pure
+ * Reused from lib/: `PreviewName.dnsLabel` (lib/kubernetes/preview-name.ts), a pure
  * function, so both sides derive the same namespace name and Ingress host.
  * The TTL is plain Date arithmetic here.
  */
@@ -21,8 +21,8 @@ import { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { App } from 'cdktf';
-import { AirgapStack } from '../lib/airgap-stack';
-import { dnsLabelFromBranch } from '../lib/preview-name';
+import { AirgapStack } from '../lib/stack/airgap-stack';
+import { PreviewName } from '../lib/kubernetes/preview-name';
 import { branchOf, WORKLOAD, WorkloadSpec } from './synth-workload';
 
 /** ISO-8601 UTC without milliseconds, as the namespace annotations carry it. */
@@ -78,8 +78,8 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
 
   for (let i = 0; i < environments; i++) {
     const branch = branchOf(i);
-    const slug = dnsLabelFromBranch(branch);
-    const nsName = dnsLabelFromBranch(branch, { prefix: 'preview-' });
+    const slug = PreviewName.dnsLabel(branch);
+    const nsName = PreviewName.dnsLabel(branch, { prefix: 'preview-' });
 
     const ns = new NamespaceV1(stack, `ns${i}`, {
       metadata: {

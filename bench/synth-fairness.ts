@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App } from 'cdktf';
-import { AirgapStack } from '../lib/airgap-stack';
+import { AirgapStack } from '../lib/stack/airgap-stack';
 import { buildBaseline } from './synth-baseline';
 import { buildOurs, WORKLOAD } from './synth-workload';
 

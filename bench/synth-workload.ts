@@ -6,7 +6,7 @@
  */
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App } from 'cdktf';
-import { AirgapStack, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe } from '../lib';
+import { AirgapStack, Duration, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe } from '../lib';
 
 /**
  * Everything both sides of the benchmark are built from, in one place: a later
@@ -95,7 +95,7 @@ export function buildOurs(app: App, environments: number, spec: WorkloadSpec = W
     const env = new PreviewEnvironment(stack, `Preview${i}`, {
       branch: branchOf(i),
       createdAt: spec.createdAt,
-      ttlHours: spec.ttlHours,
+      ttl: Duration.hours(spec.ttlHours),
       ingress: { baseDomain: spec.baseDomain },
     });
     const service = env.addService(
@@ -108,14 +108,16 @@ export function buildOurs(app: App, environments: number, spec: WorkloadSpec = W
         waitForRollout: false,
         env: { ...spec.env },
         liveness: Probe.http(spec.livenessPath),
-        readiness: Probe.http(spec.readinessPath, { periodSeconds: spec.readinessPeriodSeconds }),
+        readiness: Probe.http(spec.readinessPath, { period: Duration.seconds(spec.readinessPeriodSeconds) }),
       },
       { ingressPath: spec.ingressPath },
     );
-    new OfflineMirror(env, 'GoMirror', {
-      image: spec.mirror.image,
-      bundle: OfflineBundle.fromImage(spec.mirror.bundleImage, { sha256sumsHash: spec.mirror.sha256sumsHash }),
-    }).attachTo(service);
+    service.addExtension(
+      new OfflineMirror(env, 'GoMirror', {
+        image: spec.mirror.image,
+        bundle: OfflineBundle.fromImage(spec.mirror.bundleImage, { sha256sumsHash: spec.mirror.sha256sumsHash }),
+      }),
+    );
   }
   return stack;
 }

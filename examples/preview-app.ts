@@ -2,7 +2,7 @@ import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
-import { AirgapStack, BaseImage, GoImage, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
+import { AirgapStack, BaseImage, Duration, GoImage, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
 
 /** The example Go service's module. */
 export const HELLO_GO_DIR = join(__dirname, 'hello-go');
@@ -134,7 +134,7 @@ export class PreviewStack extends AirgapStack {
     this.environment = new PreviewEnvironment(this, 'Preview', {
       branch: options.branch,
       createdAt: options.createdAt,
-      ttlHours: 72,
+      ttl: Duration.hours(72),
       ingress: { baseDomain: options.baseDomain ?? 'preview.example.internal' },
     });
     this.hello = this.environment.addService(
@@ -146,12 +146,12 @@ export class PreviewStack extends AirgapStack {
         waitForRollout: options.waitForRollout,
         env: { LOG_FORMAT: 'json' },
         liveness: Probe.http('/healthz'),
-        readiness: Probe.http('/readyz', { periodSeconds: 5 }),
+        readiness: Probe.http('/readyz', { period: Duration.seconds(5) }),
       },
       { ingressPath: '/' },
     );
     if (options.mirror) {
-      new OfflineMirror(this, 'GoMirror', { image: options.mirror.image, bundle: options.mirror.bundle }).attachTo(this.hello);
+      this.hello.addExtension(new OfflineMirror(this, 'GoMirror', { image: options.mirror.image, bundle: options.mirror.bundle }));
     }
   }
 }

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'fs';
 import { homedir } from 'os';
 import { join, posix, relative, sep } from 'path';
-import { packageRoot } from '../package-root';
+import { packageRoot } from '../private/package-root';
 
 /** One Go program of ours, shipped as source in the package. */
 export interface GoToolSpec {

@@ -95,7 +95,7 @@ beforeAll(() => {
 
 describe('the packed tarball', () => {
   test('ships the library with types, the CLI, the Go source of our tools and the license, and nothing of the repo besides', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/airgap-kit.js', 'mirror/go.mod', 'mirror/cmd/offline-bundle/main.go', 'mirror/cmd/offline-mirror/main.go', 'mirror/README.md', 'kit/go.mod', 'kit/go.sum', 'kit/cmd/airgap-kit/main.go', 'LICENSE', 'README.md', 'package.json']) {
+    for (const f of ['.jsii', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/airgap-kit.js', 'mirror/go.mod', 'mirror/cmd/offline-bundle/main.go', 'mirror/cmd/offline-mirror/main.go', 'mirror/README.md', 'kit/go.mod', 'kit/go.sum', 'kit/cmd/airgap-kit/main.go', 'LICENSE', 'README.md', 'package.json']) {
       expect(packed).toContain(f);
     }
     expect(packed.filter((f) => f.endsWith('_test.go') || f.includes('/testdata/') || /^(test|lib|bench|scripts|tools|examples)\//.test(f))).toEqual([]);

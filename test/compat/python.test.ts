@@ -1,0 +1,61 @@
+/**
+ * Engine: CPython with the wheel `npm run package:python` built (jsii), cdktf
+ * 0.21.0 and the provider bindings from PyPI. examples/python/main.py is
+ * main.ts in Python; for the same environment both must write the same bytes.
+ */
+import { execFileSync } from 'child_process';
+import { existsSync, readdirSync } from 'fs';
+import { join } from 'path';
+import { MAIN_ENVS, ROOT, stackFiles, synthMain, synthPython } from '../support/main-synth';
+import { tmp } from '../support/scratch';
+
+/** The wheel of this build; `npm test` runs `npm run package:python` before jest. */
+function wheel(): string {
+  const dir = join(ROOT, 'dist/python');
+  const found = existsSync(dir) ? readdirSync(dir).filter((f) => /^airgap_go_constructs-.*\.whl$/.test(f)) : [];
+  if (found.length !== 1) throw new Error(`expected one wheel in ${dir}, found ${found.join(', ') || 'none'}: run npm run package:python`);
+  return join(dir, found[0]);
+}
+
+describe('examples/python/main.py (Python bindings)', () => {
+  const venv = execFileSync('bash', [join(ROOT, 'scripts/python-env.sh')], { encoding: 'utf8' }).trim();
+  const python = join(venv, 'bin/python');
+  const site = tmp('agc-wheel-');
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', site, wheel()], { stdio: 'pipe' });
+
+  test('the wheel carries the library with its shipped Go modules', () => {
+    // The jsii kernel unpacks the package into a folder that lives as long as the Python process.
+    const script = 'import os, airgap_go_constructs as a; print(a.GoService.NONROOT_UID); print(" ".join(sorted(os.listdir(a.OfflineMirror.server_module_dir))))';
+    const out = execFileSync(python, ['-c', script], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: site, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+      encoding: 'utf8',
+    });
+    const [uid, entries] = out.trim().split('\n');
+    expect(uid).toBe('65532');
+    expect(entries.split(' ')).toEqual(expect.arrayContaining(['go.mod', 'cmd', 'internal']));
+  });
+
+  test('a Python class can be a pod extension, and its clashes are reported at its path', () => {
+    const out = execFileSync(python, [join(ROOT, 'test/fixtures/python/extension.py')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: site, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+      encoding: 'utf8',
+    });
+    expect(out.trim().split('\n')).toEqual([
+      "['api', 'side']",
+      'AirgapError: s/Side2 (pod extension): prop "volume name" is "scratch", which is already a volume of GoService s/api. Give the volume another name.',
+    ]);
+  });
+
+  for (const [name, env] of Object.entries(MAIN_ENVS)) {
+    test(`writes the same cdk.tf.json and SHA256SUMS as main.ts (${name})`, () => {
+      const fromPython = stackFiles(synthPython(python, site, env));
+      const fromNode = stackFiles(synthMain(env));
+      expect([...fromPython.keys()]).toEqual(['images/cdk.tf.json', 'images/SHA256SUMS', 'preview/cdk.tf.json', 'preview/SHA256SUMS']);
+      expect([...fromPython.keys()]).toEqual([...fromNode.keys()]);
+      for (const [file, bytes] of fromNode) {
+        expect({ file, text: fromPython.get(file)?.toString('utf8') }).toEqual({ file, text: bytes.toString('utf8') });
+        expect(fromPython.get(file)?.equals(bytes)).toBe(true);
+      }
+    });
+  }
+});
