@@ -60,13 +60,10 @@ class ImageStack(AirgapStack):
             "docker",
             registry_auth=[DockerProviderRegistryAuth(address=f"http://{registry}", auth_disabled=True)] if plain_http_registry else None,
         )
-        bases = dict(
-            builder=BaseImage.golang(digest=builder_digest),
-            runtime=BaseImage.distroless_static(digest=runtime_digest),
-            # The stock bases, mirrored where the air-gapped side keeps them.
-            mirror=RegistryMirror.of({"docker.io/library": f"{registry}/library", "gcr.io/distroless": f"{registry}/distroless"}),
-            source_date_epoch=source_date_epoch,
-        )
+        # The stock bases, mirrored where the air-gapped side keeps them.
+        builder = BaseImage.golang(digest=builder_digest)
+        runtime = BaseImage.distroless_static(digest=runtime_digest)
+        mirror = RegistryMirror.of({"docker.io/library": f"{registry}/library", "gcr.io/distroless": f"{registry}/distroless"})
         self.hello = GoImage(
             self,
             "hello",
@@ -74,7 +71,10 @@ class ImageStack(AirgapStack):
             registry=registry,
             repository="examples/hello-go",
             labels={"org.opencontainers.image.source": "https://example.internal/airgap-go-constructs/examples/hello-go"},
-            **bases,
+            builder=builder,
+            runtime=runtime,
+            mirror=mirror,
+            source_date_epoch=source_date_epoch,
         )
         self.mirror: Optional[GoImage] = None
         self.bundle: Optional[OfflineBundleImage] = None
@@ -85,7 +85,10 @@ class ImageStack(AirgapStack):
                 "mirror",
                 registry=registry,
                 labels={"org.opencontainers.image.source": "https://example.internal/airgap-go-constructs/mirror"},
-                **bases,
+                builder=builder,
+                runtime=runtime,
+                mirror=mirror,
+                source_date_epoch=source_date_epoch,
             )
             self.bundle = OfflineBundleImage(self, "bundle", bundle_dir=bundle_dir, sha256sums_hash=bundle_hash, registry=registry, repository="airgap/go-bundle")
 

@@ -3,7 +3,7 @@
  * 0.21.0 and the provider bindings from PyPI. examples/python/main.py is
  * main.ts in Python; for the same environment both must write the same bytes.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { MAIN_ENVS, ROOT, stackFiles, synthMain, synthPython } from '../support/main-synth';
@@ -45,6 +45,17 @@ describe('examples/python/main.py (Python bindings)', () => {
       'AirgapError: s/Side2 (pod extension): prop "volume name" is "scratch", which is already a volume of GoService s/api. Give the volume another name.',
     ]);
   });
+
+  test('main.py and the extension type-check under mypy --strict against the wheel\'s type hints', () => {
+    const r = spawnSync(python, ['-m', 'mypy', '--strict', '--follow-imports=silent', '--cache-dir', join(venv, '.mypy_cache'), 'examples/python/main.py', 'test/fixtures/python/extension.py'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, MYPYPATH: site },
+      encoding: 'utf8',
+    });
+    expect(r.stdout.trim()).toBe('Success: no issues found in 2 source files');
+    expect(r.status).toBe(0);
+    // Cold, mypy reads all of cdktf's and the providers' stubs; the cache beside the venv makes later runs quick.
+  }, 600_000);
 
   for (const [name, env] of Object.entries(MAIN_ENVS)) {
     test(`writes the same cdk.tf.json and SHA256SUMS as main.ts (${name})`, () => {
