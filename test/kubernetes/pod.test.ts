@@ -1,3 +1,4 @@
+import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { AirgapError, Container, ContainerSecurityContext, Cpu, Duration, GoService, IPodExtension, Pod, PodSecurityOptOut, Probe, RestrictedControl, Size, Volume } from '../../lib';
 import { Container as RenderedContainer, RESTRICTED_CONTROLS } from '../support/restricted';
@@ -128,6 +129,14 @@ describe('Pod model', () => {
     expect(errorOf(() => api.pod.addInitContainer(new Container({ name: 'probed', image: SIDE, liveness: Probe.tcp(1) })))).toContain(
       'prop "container "probed" probes" is "probed", which are set on an init container, which Kubernetes does not probe',
     );
+  });
+
+  test('HCL output renders the pod at synth too', () => {
+    const { stack, api } = service();
+    api.addExtension(new Sidecar(stack, 'Side'));
+    const hcl = Testing.synthHcl(stack);
+    expect(hcl).toContain(`image = "${SIDE}"`);
+    expect(hcl).toContain('"SIDECAR_URL"');
   });
 
   test('portUser says who holds a port', () => {
