@@ -9,9 +9,9 @@ import { join } from 'path';
 import { MAIN_ENVS, ROOT, stackFiles, synthMain, synthPython } from '../support/main-synth';
 import { tmp } from '../support/scratch';
 
-/** The wheel of this build; `npm test` runs `npm run package:python` before jest. */
+/** The wheel of this build (bindings/python, outside dist/, which npm pack rebuilds); `npm test` runs `npm run package:python` before jest. */
 function wheel(): string {
-  const dir = join(ROOT, 'dist/python');
+  const dir = join(ROOT, 'bindings/python');
   const found = existsSync(dir) ? readdirSync(dir).filter((f) => /^airgap_go_constructs-.*\.whl$/.test(f)) : [];
   if (found.length !== 1) throw new Error(`expected one wheel in ${dir}, found ${found.join(', ') || 'none'}: run npm run package:python`);
   return join(dir, found[0]);
