@@ -12,6 +12,7 @@
  */
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
+import { DefaultServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/default-service-account-v1';
 import { LimitRangeV1 } from '@cdktf/provider-kubernetes/lib/limit-range-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -59,11 +60,12 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
   const mirrorUrl = 'http://127.0.0.1:8686';
   const bundleDir = '/var/run/offline-mirror/bundle';
   const toolsDir = '/var/run/offline-mirror/tools';
-  const mirrorContainer = (containerName: string, image: string) => ({
+  // Ephemeral storage: 16Mi/64Mi of logs, plus the emptyDirs a container is charged for.
+  const mirrorContainer = (containerName: string, image: string, storage = { request: '16Mi', limit: '64Mi' }) => ({
     name: containerName,
     image,
     imagePullPolicy: 'IfNotPresent',
-    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+    resources: { requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': storage.request }, limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': storage.limit } },
     securityContext: locked,
   });
   const check = (path: string, periodSeconds: number) => ({
@@ -147,10 +149,14 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
         hard: {
           'requests.cpu': '2',
           'requests.memory': '2Gi',
-          'limits.cpu': '4',
-          'limits.memory': '4Gi',
+          'limits.cpu': '8',
+          'limits.memory': '8Gi',
+          'requests.ephemeral-storage': '8Gi',
+          'limits.ephemeral-storage': '16Gi',
           pods: '20',
           services: '10',
+          persistentvolumeclaims: '0',
+          'requests.storage': '0',
           'services.nodeports': '0',
           'services.loadbalancers': '0',
         },
@@ -158,8 +164,19 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
     });
     new LimitRangeV1(stack, `limits${i}`, {
       metadata: meta('preview-limits'),
-      spec: { limit: [{ type: 'Container', defaultRequest: { cpu: '100m', memory: '64Mi' }, default: { cpu: '500m', memory: '256Mi' } }] },
+      spec: {
+        limit: [
+          {
+            type: 'Container',
+            defaultRequest: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+            default: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+            max: { cpu: '2', memory: '2Gi', 'ephemeral-storage': '4Gi' },
+            min: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' },
+          },
+        ],
+      },
     });
+    new DefaultServiceAccountV1(stack, `defaultsa${i}`, { metadata: { namespace, labels: common }, automountServiceAccountToken: false });
     const sa = new ServiceAccountV1(stack, `sa${i}`, { metadata: meta('preview-workload'), automountServiceAccountToken: false });
 
     new DeploymentV1(stack, `deploy${i}`, {
@@ -181,6 +198,10 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
             serviceAccountName: sa.metadata.name,
             terminationGracePeriodSeconds: 30,
             securityContext: { ...nonroot, fsGroup: '65532' },
+            affinity:
+              spec.replicas > 1
+                ? { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: [{ matchLabels: selector }] } }] } }
+                : undefined,
             container: [
               {
                 name,
@@ -194,14 +215,15 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
                   { name: 'GOTOOLCHAIN', value: 'local' },
                   { name: 'GOFLAGS', value: '-mod=mod' },
                 ],
-                resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+                // Charged for /tmp and for the mirror's tools volume, which only init containers mount.
+                resources: { requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '144Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '192Mi' } },
                 livenessProbe: probe(spec.livenessPath, 10),
                 readinessProbe: probe(spec.readinessPath, spec.readinessPeriodSeconds),
                 securityContext: locked,
                 volumeMount: [{ name: 'tmp', mountPath: '/tmp' }],
               },
               {
-                ...mirrorContainer('offline-mirror', mirror.image),
+                ...mirrorContainer('offline-mirror', mirror.image, { request: '2064Mi', limit: '2112Mi' }),
                 args: ['-bundle', bundleDir, '-listen', '127.0.0.1:8686', '-sha256sums-hash', mirror.sha256sumsHash],
                 livenessProbe: check('/healthz', 10),
                 readinessProbe: check('/readyz', 5),

@@ -70,7 +70,8 @@ function canonicalIds(resources: JsonObject, problems: string[]): Map<string, st
     const taken = new Set<string>();
     for (const [id, body] of Object.entries(byId)) {
       const meta = isObject(body) ? body.metadata : undefined;
-      const name = isObject(meta) && typeof meta.name === 'string' ? meta.name : undefined;
+      // A namespace's default ServiceAccount is named "default" by Kubernetes, not in the configuration.
+      const name = isObject(meta) && typeof meta.name === 'string' ? meta.name : type === 'kubernetes_default_service_account_v1' ? 'default' : undefined;
       if (!isObject(meta) || name === undefined) {
         problems.push(`resource.${type}.${id}: no metadata.name to identify it by`);
         continue;

@@ -10,7 +10,7 @@ export { MirrorRule, RegistryMirror } from './core/registry-mirror';
 // Kubernetes: the pod model, GoService, PreviewEnvironment and its namespace policies.
 export { WellKnownLabels } from './kubernetes/labels';
 export { PodSecurityOptOut, RestrictedControl } from './kubernetes/pod-security';
-export { ContainerResources, CpuRange, MemoryRange } from './kubernetes/resources';
+export { ContainerResources, CpuRange, MemoryRange, StorageRange } from './kubernetes/resources';
 export { HttpProbeOptions, Probe, ProbeOptions } from './kubernetes/probe';
 export {
   Container,
@@ -19,29 +19,51 @@ export {
   ContainerSecurityContext,
   ContainerSecurityContextProps,
   EmptyDirOptions,
+  EnvKeyOptions,
+  EnvSource,
+  EnvSourceOptions,
+  EnvValue,
   IPodExtension,
   MountOptions,
+  ObjectVolumeOptions,
   Pod,
   PodProps,
   Volume,
 } from './kubernetes/pod';
-export { GoService, GoServiceOptions, GoServiceProps } from './kubernetes/go-service';
+export {
+  NodeLabelRequirement,
+  NodeSelectorOperator,
+  PreferredNodeLabels,
+  ReplicaSpread,
+  SchedulingOptions,
+  TaintEffect,
+  Toleration,
+  TolerationOperator,
+  TopologySpreadOptions,
+} from './kubernetes/scheduling';
+export { RegistryCredentials, RegistryCredentialsProps } from './kubernetes/registry-credentials';
+export { GoService, GoServiceOptions, GoServiceProps, MetricsOptions } from './kubernetes/go-service';
 export {
   AllowDnsOptions,
   AllowIngressControllerOptions,
+  AllowMonitoringOptions,
+  AllowPodsOptions,
   AllowSameNamespaceOptions,
   ClusterDnsPeer,
+  ContainerBounds,
   ContainerDefaults,
   ContainerDefaultsProps,
   IngressControllerPeer,
+  MonitoringPeer,
   NamespacedOptions,
   NamespaceNetworkPolicy,
   NamespaceQuota,
   NamespaceQuotaLimits,
   NamespaceQuotaProps,
+  ResolvedBounds,
 } from './kubernetes/namespace-policies';
 export { DnsLabelOptions, PreviewName } from './kubernetes/preview-name';
-export { AddServiceOptions, PreviewEnvironment, PreviewEnvironmentProps, PreviewIngressOptions } from './kubernetes/preview-environment';
+export { AddServiceOptions, EnvironmentRegistryCredentialsProps, PreviewEnvironment, PreviewEnvironmentProps, PreviewIngressOptions } from './kubernetes/preview-environment';
 
 // Images: GoImage and what it is built from, and the bundle data image.
 export { BaseImage, StockImageOptions } from './image/base-image';
@@ -57,7 +79,7 @@ export { OfflineMirrorService, OfflineMirrorServiceProps } from './offline/offli
 
 // Air-gap policy: the aspect and its rules.
 export { AirgapRules, IAirgapRule, ImageUse, RuleOutcome, RuleResult } from './airgap/airgap-rules';
-export { AirgapPolicy, AirgapPolicyProps } from './airgap/airgap-policy';
+export { AirgapFinding, AirgapPolicy, AirgapPolicyProps } from './airgap/airgap-policy';
 
 // Stacks: the portable stack and what its offline kit records.
 export { AirgapStack, AirgapStackProps, IStackArtifact } from './stack/airgap-stack';

@@ -2,7 +2,7 @@
 # Builds the third-party Go tools the tests use as checkers (tools/go-tools.env)
 # once per version, and prints `export AGC_<NAME>=<path>` lines:
 #
-#   eval "$(scripts/go-tools.sh)"     # AGC_ORAS
+#   eval "$(scripts/go-tools.sh)"     # AGC_ORAS, AGC_KUBE_SCORE
 #
 # Each goes to ${AGC_CACHE_DIR:-~/.cache/airgap-go-constructs}/go-tools/<name>-<version>-<go>/,
 # kept apart from the Terraform toolchain's cache so adding a tool here never
@@ -13,7 +13,7 @@ cache="${AGC_CACHE_DIR:-$HOME/.cache/airgap-go-constructs}/go-tools"
 # shellcheck source=tools/go-tools.env
 . "$root/tools/go-tools.env"
 go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
-for name in ORAS; do
+for name in ORAS KUBE_SCORE; do
   pkg_var="${name}_PACKAGE" version_var="${name}_VERSION"
   pkg="${!pkg_var}" version="${!version_var}"
   bin="$(basename "$pkg")"

@@ -19,11 +19,13 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 
 // logRequests logs one line per request after it is served. The query is
 // left out on purpose: it carries names, which are personal data.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &responseRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		elapsed := time.Since(start)
+		m.observe(r.Method, rec.statusCode(), elapsed)
 		bytes := rec.bytes
 		if r.Method == http.MethodHead {
 			bytes = 0 // net/http discards the body of a HEAD response
@@ -33,7 +35,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.statusCode()),
 			slog.Int64("bytes", bytes),
-			slog.Float64("duration_ms", milliseconds(time.Since(start))),
+			slog.Float64("duration_ms", milliseconds(elapsed)),
 			slog.String("remote_addr", r.RemoteAddr),
 			slog.String("user_agent", r.UserAgent()),
 		)

@@ -110,7 +110,7 @@ func TestResponseRecorder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			// A real server: httptest.ResponseRecorder does not model 1xx responses.
-			srv := httptest.NewServer(logRequests(newLogger(&buf, "json", slog.LevelInfo), tt.handler))
+			srv := httptest.NewServer(logRequests(newLogger(&buf, "json", slog.LevelInfo), nil, tt.handler))
 			resp, err := srv.Client().Get(srv.URL)
 			if err != nil {
 				t.Fatal(err)

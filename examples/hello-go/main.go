@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Error("listen failed", slog.String("addr", cfg.addr), slog.Any("error", err))
 		return err
 	}
-	svc := &service{logger: logger}
+	svc := &service{logger: logger, metrics: newMetrics(time.Now())}
 	srv := newHTTPServer(svc.handler(), logger)
 	logger.Info("listening",
 		slog.String("addr", ln.Addr().String()),

@@ -17,6 +17,8 @@ type service struct {
 	// ready is what /readyz reports: true from the moment the listener is
 	// open until the shutdown signal.
 	ready atomic.Bool
+	// metrics counts requests for /metrics; nil serves no /metrics.
+	metrics *metrics
 }
 
 // handler routes the endpoints and logs every request.
@@ -27,7 +29,10 @@ func (s *service) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /hello", hello)
 	mux.HandleFunc("GET /{$}", hello)
-	return logRequests(s.logger, mux)
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
+	return logRequests(s.logger, s.metrics, mux)
 }
 
 // healthz is the liveness endpoint: 200 for as long as the process can

@@ -52,11 +52,21 @@ export class RegistryMirror {
     return this.rules.find((r) => ref === r.from || ref.startsWith(`${r.from}/`) || (ref.startsWith(r.from) && /^[:@]/.test(ref.slice(r.from.length))));
   }
 
-  /** `ref` moved to its mirror, tag and digest kept; unchanged when no rule applies. */
+  /**
+   * `ref` moved to its mirror, tag and digest kept; unchanged when no rule
+   * applies, or when `ref` already lies under the rule's target (a target
+   * inside its source, such as `registry.internal` to `registry.internal/cache`),
+   * so rewriting is idempotent.
+   */
   rewrite(ref: string): string {
     const rule = this.ruleFor(ref);
-    return rule ? rule.to + ref.slice(rule.from.length) : ref;
+    if (!rule || under(ref, rule.to)) return ref;
+    return rule.to + ref.slice(rule.from.length);
   }
+}
+
+function under(ref: string, prefix: string): boolean {
+  return ref === prefix || ref.startsWith(`${prefix}/`) || (ref.startsWith(prefix) && /^[:@]/.test(ref.slice(prefix.length)));
 }
 
 function trimSlashes(text: string): string {

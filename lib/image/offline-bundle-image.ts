@@ -5,6 +5,7 @@ import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { Construct } from 'constructs';
 import { AirgapStack } from '../stack/airgap-stack';
+import { parseSha256Sums } from '../private/sha256sums';
 import { ContextFile } from '../private/build-context';
 import { stageAndPush } from '../private/context-image';
 import { PropChecker } from '../private/prop-checker';
@@ -113,15 +114,12 @@ function readVerifiedBundle(dir: string, hash: string): BundleRead {
   if (actual !== hash) {
     return { ok: false, problem: `has a SHA256SUMS whose sha256 is ${actual}, not the pinned ${hash}`, fix: 'Carry the bundle again, or pin the hash offline-bundle printed for this bundle.' };
   }
-  const listed = new Map<string, string>();
-  for (const line of sums.toString('utf8').split('\n')) {
-    if (line === '') continue;
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!m || m[2].split('/').some((seg) => seg === '..' || seg === '' || seg === '.')) {
-      return { ok: false, problem: `has a malformed SHA256SUMS line "${line.slice(0, 120)}"`, fix: 'Regenerate the bundle with offline-bundle.' };
-    }
-    listed.set(m[2], m[1]);
+  // The mirror's Go parser reads the same grammar at pod start: what passes here passes there.
+  const parsed = parseSha256Sums(sums.toString('utf8'));
+  if (!parsed.ok) {
+    return { ok: false, problem: `has a SHA256SUMS that ${parsed.problem}`, fix: 'Regenerate the bundle with offline-bundle.' };
   }
+  const listed = new Map<string, string>(parsed.entries.map((e) => [e.path, e.sha256]));
   const files: ContextFile[] = [{ path: 'SHA256SUMS', mode: 0o644, content: sums }];
   const problems: string[] = [];
   const walk = (rel: string): void => {

@@ -10,10 +10,25 @@ import { PropChecker } from '../private/prop-checker';
 import { RenderedDeployment } from '../private/rendered-deployment';
 import { checkDns1035Label, checkDns1123Label, checkInteger, checkPort, labelMapProblems } from '../private/validation';
 import { WellKnownLabels } from './labels';
-import { Container, ContainerSecurityContext, IPodExtension, Pod, Volume } from './pod';
+import { Container, ContainerSecurityContext, EnvSource, EnvValue, IPodExtension, Pod, Volume } from './pod';
+import { SchedulingOptions } from './scheduling';
 import { PodSecurityOptOut } from './pod-security';
 import { Probe } from './probe';
 import { ContainerResources } from './resources';
+
+/** A metrics endpoint for the cluster's Prometheus. */
+export interface MetricsOptions {
+  /**
+   * Container port the metrics are served on; it may be the service's own port.
+   * @default - the service's container port
+   */
+  readonly port?: number;
+  /**
+   * HTTP path of the metrics.
+   * @default '/metrics'
+   */
+  readonly path?: string;
+}
 
 /**
  * What a GoService is made of, apart from where it runs. PreviewEnvironment's
@@ -52,13 +67,46 @@ export interface GoServiceOptions {
    */
   readonly env?: { [name: string]: string };
   /**
+   * Environment variables from Secret or ConfigMap keys; a name may not also be in `env`.
+   * @default - none
+   */
+  readonly envValues?: { [name: string]: EnvValue };
+  /**
+   * Every key of these Secrets and ConfigMaps as environment variables.
+   * @default - none
+   */
+  readonly envFrom?: EnvSource[];
+  /**
+   * Volumes mounted in the Go container, by path: ConfigMap and Secret volumes
+   * are mounted read-only, emptyDirs writable.
+   * @default - only the writable /tmp
+   */
+  readonly mounts?: { [path: string]: Volume };
+  /**
+   * Secrets with registry credentials for pulling the image.
+   * @default - none (a PreviewEnvironment adds its own)
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Where the pods may and should run.
+   * @default - anywhere; replicas prefer different nodes (soft pod anti-affinity)
+   */
+  readonly scheduling?: SchedulingOptions;
+  /**
+   * A Prometheus metrics endpoint: a `metrics` container port and the
+   * conventional `prometheus.io/*` scrape annotations on the pods.
+   * @default - none
+   */
+  readonly metrics?: MetricsOptions;
+  /**
    * Arguments passed to the image's entrypoint.
    * @default - none
    */
   readonly args?: string[];
   /**
-   * CPU and memory requests and limits. Requests must not exceed limits.
-   * @default - cpu 100m/500m, memory 64Mi/256Mi
+   * CPU, memory and ephemeral-storage requests and limits. Requests must not
+   * exceed limits. The /tmp emptyDir's size limit is added to ephemeral storage.
+   * @default - cpu 100m/500m, memory 64Mi/256Mi, ephemeral storage 16Mi/64Mi
    */
   readonly resources?: ContainerResources;
   /**
@@ -156,6 +204,10 @@ export class GoService extends Construct {
   public readonly service: ServiceV1;
   /** The PodDisruptionBudget, when replicas > 1 (escape hatch). */
   public readonly podDisruptionBudget?: PodDisruptionBudgetV1;
+  /** Number of pods. */
+  public readonly replicas: number;
+  /** Port Prometheus scrapes, when `metrics` is set. */
+  public readonly metricsPort?: number;
 
   constructor(scope: Construct, id: string, props: GoServiceProps) {
     super(scope, id);
@@ -193,18 +245,30 @@ export class GoService extends Construct {
       c.check('serviceAccountName', props.serviceAccountName, checkDns1123Label(props.serviceAccountName), 'Use the name of an existing service account.');
     }
 
+    const metricsPort = props.metrics ? (props.metrics.port ?? port) : undefined;
+    const metricsPath = props.metrics?.path ?? '/metrics';
+    if (props.metrics) {
+      c.check('metrics.port', metricsPort, checkPort(metricsPort as number), 'Use the port the metrics handler listens on, such as 9090.');
+      if (!/^\/[^\s]*$/.test(metricsPath)) c.fail('metrics.path', metricsPath, 'is not an absolute HTTP path', 'Use a path such as "/metrics".');
+    }
+    const selectorLabels = { [WellKnownLabels.NAME]: name, [WellKnownLabels.INSTANCE]: name };
     const pod = new Pod(this, 'GoService', {
       fsGroup: securityContext.group,
       podSecurityOptOut: optOut,
       terminationGracePeriod: props.terminationGracePeriod,
       serviceAccountName: props.serviceAccountName,
+      imagePullSecrets: props.imagePullSecrets,
+      scheduling: props.scheduling,
+      selectorLabels: replicas > 1 ? selectorLabels : undefined,
     });
     const main = new Container({
       name,
       image: props.image,
       args: props.args,
-      ports: [{ number: port, name: 'http' }],
+      ports: [{ number: port, name: 'http' }, ...(metricsPort !== undefined && metricsPort !== port ? [{ number: metricsPort, name: 'metrics' }] : [])],
       env: props.env,
+      envValues: props.envValues,
+      envFrom: props.envFrom,
       resources: props.resources,
       liveness: props.liveness ?? Probe.http('/healthz'),
       readiness: props.readiness ?? Probe.http('/readyz'),
@@ -218,7 +282,17 @@ export class GoService extends Construct {
     const tmp = Volume.emptyDir('tmp', { sizeLimit: tmpSizeLimit });
     pod.addVolume(tmp);
     main.mount('/tmp', tmp);
-    pod.addContainer(main);
+    try {
+      for (const [path, volume] of Object.entries(props.mounts ?? {})) {
+        if (!pod.volumes.includes(volume)) pod.addVolume(volume);
+        main.mount(path, volume);
+      }
+      pod.addContainer(main);
+    } catch (e) {
+      // A bad mount is refused whole: the service leaves nothing in the tree.
+      this.node.scope?.node.tryRemoveChild(this.node.id);
+      throw e;
+    }
     this.pod = pod;
     this.mainContainer = main;
 
@@ -226,7 +300,9 @@ export class GoService extends Construct {
     this.namespaceName = namespace;
     this.port = port;
     this.servicePort = servicePort;
-    this.selectorLabels = { [WellKnownLabels.NAME]: name, [WellKnownLabels.INSTANCE]: name };
+    this.selectorLabels = selectorLabels;
+    this.replicas = replicas;
+    this.metricsPort = metricsPort;
     const labels = {
       ...props.labels,
       ...this.selectorLabels,
@@ -236,6 +312,8 @@ export class GoService extends Construct {
     const annotations = optOut
       ? { [`${WellKnownLabels.DOMAIN}/pod-security-opt-out`]: `${[...optOut.controls].sort().join(',')}: ${optOut.reason}` }
       : undefined;
+    const scrape = metricsPort !== undefined ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': metricsPath } : undefined;
+    const podAnnotations = annotations || scrape ? { ...annotations, ...scrape } : undefined;
     if (optOut) {
       Annotations.of(this).addWarning(
         `Pod Security "restricted" opt-out for ${optOut.controls.join(', ')}: ${optOut.reason}. Namespaces that enforce "restricted" will reject these pods.`,
@@ -248,7 +326,7 @@ export class GoService extends Construct {
       revisionHistoryLimit: 10,
       selector: { matchLabels: selector },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
-      template: { metadata: { labels, annotations }, spec: pod._render() },
+      template: { metadata: { labels, annotations: podAnnotations }, spec: pod._render() },
     });
     this.deployment = new RenderedDeployment(this, 'Deployment', { metadata: { name, namespace, labels, annotations }, waitForRollout: props.waitForRollout ?? true }, render);
 

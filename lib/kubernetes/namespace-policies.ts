@@ -48,6 +48,47 @@ export interface IngressControllerPeer {
   readonly podLabels?: { [key: string]: string };
 }
 
+/** Where the cluster's Prometheus runs, for the metrics allow. */
+export interface MonitoringPeer {
+  /**
+   * Namespace of the Prometheus pods.
+   * @default 'monitoring'
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of the Prometheus pods.
+   * @default - every pod in that namespace
+   */
+  readonly podLabels?: { [key: string]: string };
+}
+
+/** Options for {@link NamespaceNetworkPolicy.allowMonitoring}. */
+export interface AllowMonitoringOptions extends NamespacedOptions {
+  /** Name of the policy. */
+  readonly name: string;
+  /** Labels of the pods it may scrape. */
+  readonly podLabels: { [key: string]: string };
+  /** The metrics port. */
+  readonly port: number;
+  /**
+   * Where Prometheus runs.
+   * @default - any pod in the monitoring namespace
+   */
+  readonly monitoring?: MonitoringPeer;
+}
+
+/** Options for {@link NamespaceNetworkPolicy.allowPods}. */
+export interface AllowPodsOptions extends NamespacedOptions {
+  /** Name of the policy. */
+  readonly name: string;
+  /** Labels of the pods that may be reached. */
+  readonly podLabels: { [key: string]: string };
+  /** Labels of the pods of the namespace that may reach them. */
+  readonly fromPodLabels: { [key: string]: string };
+  /** The port they may reach. */
+  readonly port: number;
+}
+
 /** Options for {@link NamespaceNetworkPolicy.allowDns}. */
 export interface AllowDnsOptions extends NamespacedOptions {
   /**
@@ -135,11 +176,25 @@ export class NamespaceNetworkPolicy extends NetworkPolicyV1 {
 
   /** Allows the ingress controller to reach `port` of the pods labelled `podLabels`. */
   static allowIngressController(scope: Construct, id: string, options: AllowIngressControllerOptions): NamespaceNetworkPolicy {
-    const controller = options.controller;
-    const peer = {
-      namespaceSelector: { matchLabels: { [WellKnownLabels.NAMESPACE_NAME]: controller?.namespace ?? 'ingress-nginx' } },
-      podSelector: controller?.podLabels ? { matchLabels: { ...controller.podLabels } } : undefined,
-    };
+    return NamespaceNetworkPolicy.allowFrom(scope, id, options, peerIn(options.controller, 'ingress-nginx'));
+  }
+
+  /** Allows Prometheus to reach the metrics `port` of the pods labelled `podLabels`, and nothing else. */
+  static allowMonitoring(scope: Construct, id: string, options: AllowMonitoringOptions): NamespaceNetworkPolicy {
+    return NamespaceNetworkPolicy.allowFrom(scope, id, options, peerIn(options.monitoring, 'monitoring'));
+  }
+
+  /** Allows the namespace's pods labelled `fromPodLabels` to reach `port` of the pods labelled `podLabels`. */
+  static allowPods(scope: Construct, id: string, options: AllowPodsOptions): NamespaceNetworkPolicy {
+    return NamespaceNetworkPolicy.allowFrom(scope, id, options, { podSelector: { matchLabels: { ...options.fromPodLabels } } });
+  }
+
+  private static allowFrom(
+    scope: Construct,
+    id: string,
+    options: NamespacedOptions & { readonly name: string; readonly podLabels: { [key: string]: string }; readonly port: number },
+    peer: object,
+  ): NamespaceNetworkPolicy {
     return new NamespaceNetworkPolicy(scope, id, {
       metadata: { name: options.name, namespace: options.namespace, labels: options.labels },
       spec: {
@@ -154,7 +209,7 @@ export class NamespaceNetworkPolicy extends NetworkPolicyV1 {
    * Problems with a peer's namespace and labels, at `prop`.
    * @internal
    */
-  static _peerProblems(prop: string, peer: ClusterDnsPeer | IngressControllerPeer | undefined): PropProblem[] {
+  static _peerProblems(prop: string, peer: ClusterDnsPeer | IngressControllerPeer | MonitoringPeer | undefined): PropProblem[] {
     const out: PropProblem[] = [];
     if (peer?.namespace !== undefined) {
       const p = checkDns1123Label(peer.namespace);
@@ -177,14 +232,31 @@ export interface NamespaceQuotaLimits {
   readonly requestsCpu?: Cpu;
   /** @default Size.gibibytes(2) */
   readonly requestsMemory?: Size;
-  /** @default Cpu.cores(4) */
+  /** @default Cpu.cores(8) */
   readonly limitsCpu?: Cpu;
-  /** @default Size.gibibytes(4) */
+  /** @default Size.gibibytes(8) */
   readonly limitsMemory?: Size;
   /** @default 20 */
   readonly pods?: number;
   /** @default 10 */
   readonly services?: number;
+  /**
+   * Room for logs and emptyDirs (an OfflineMirror bundle is one) on the nodes' disks.
+   * @default Size.gibibytes(8)
+   */
+  readonly requestsEphemeralStorage?: Size;
+  /** @default Size.gibibytes(16) */
+  readonly limitsEphemeralStorage?: Size;
+  /**
+   * PersistentVolumeClaims the namespace may hold. Previews keep no data, so none by default.
+   * @default 0
+   */
+  readonly persistentVolumeClaims?: number;
+  /**
+   * Total storage all claims may request.
+   * @default Size.bytes(0)
+   */
+  readonly requestsStorage?: Size;
 }
 
 /** Props for {@link NamespaceQuota}. */
@@ -202,8 +274,9 @@ export interface NamespaceQuotaProps extends NamespacedOptions {
 }
 
 /**
- * A ResourceQuota that caps a namespace's CPU, memory, pods and services,
- * and allows no NodePort or LoadBalancer Service.
+ * A ResourceQuota that caps a namespace's CPU, memory, ephemeral storage,
+ * pods, services and PersistentVolumeClaims, and allows no NodePort or
+ * LoadBalancer Service.
  */
 export class NamespaceQuota extends ResourceQuotaV1 {
   /**
@@ -222,15 +295,23 @@ export class NamespaceQuota extends ResourceQuotaV1 {
     };
     pair('requestsCpu', 'limitsCpu', q.requestsCpu, q.limitsCpu, q.requestsCpu.toMillicores(), q.limitsCpu.toMillicores());
     pair('requestsMemory', 'limitsMemory', q.requestsMemory, q.limitsMemory, q.requestsMemory.toBytes(), q.limitsMemory.toBytes());
-    for (const key of ['pods', 'services'] as const) {
+    const storage = out.length;
+    out.push(...q.requestsEphemeralStorage._problems(`${prop}.requestsEphemeralStorage`), ...q.limitsEphemeralStorage._problems(`${prop}.limitsEphemeralStorage`));
+    if (out.length === storage && q.requestsEphemeralStorage.toBytes() > q.limitsEphemeralStorage.toBytes()) {
+      out.push({ prop: `${prop}.requestsEphemeralStorage`, value: q.requestsEphemeralStorage, problem: `is greater than limitsEphemeralStorage ${q.limitsEphemeralStorage}`, fix: 'Lower requestsEphemeralStorage or raise limitsEphemeralStorage.' });
+    }
+    out.push(...q.requestsStorage._problems(`${prop}.requestsStorage`));
+    for (const key of ['pods', 'services', 'persistentVolumeClaims'] as const) {
       const p = checkInteger(q[key], 0, 100000);
-      if (p) out.push({ prop: `${prop}.${key}`, value: q[key], problem: p, fix: `Use a whole number such as ${key === 'pods' ? 20 : 10}.` });
+      if (p) out.push({ prop: `${prop}.${key}`, value: q[key], problem: p, fix: `Use a whole number such as ${key === 'pods' ? 20 : key === 'services' ? 10 : 0}.` });
     }
     return out;
   }
 
   /** The limits in force, defaults filled in. */
   public readonly limits: NamespaceQuotaLimits;
+  /** Runs before each synth of the quota, for the owner's consistency checks. */
+  private beforeSynth?: () => void;
 
   constructor(scope: Construct, id: string, props: NamespaceQuotaProps) {
     const q = resolveQuota(props.limits);
@@ -242,8 +323,12 @@ export class NamespaceQuota extends ResourceQuotaV1 {
           'requests.memory': q.requestsMemory.toQuantity(),
           'limits.cpu': q.limitsCpu.toQuantity(),
           'limits.memory': q.limitsMemory.toQuantity(),
+          'requests.ephemeral-storage': q.requestsEphemeralStorage.toQuantity(),
+          'limits.ephemeral-storage': q.limitsEphemeralStorage.toQuantity(),
           pods: String(q.pods),
           services: String(q.services),
+          persistentvolumeclaims: String(q.persistentVolumeClaims),
+          'requests.storage': q.requestsStorage.toQuantity(),
           'services.nodeports': '0',
           'services.loadbalancers': '0',
         },
@@ -251,16 +336,39 @@ export class NamespaceQuota extends ResourceQuotaV1 {
     });
     this.limits = q;
   }
+
+  /**
+   * Runs `check` before each synth of the quota: PreviewEnvironment checks its
+   * services against the quota there, once every service and sidecar exists.
+   * @internal
+   */
+  _beforeSynth(check: () => void): void {
+    this.beforeSynth = check;
+  }
+
+  protected override synthesizeAttributes(): { [name: string]: unknown } {
+    this.beforeSynth?.();
+    return super.synthesizeAttributes();
+  }
+
+  protected override synthesizeHclAttributes(): { [name: string]: unknown } {
+    this.beforeSynth?.();
+    return super.synthesizeHclAttributes();
+  }
 }
 
 function resolveQuota(limits: NamespaceQuotaLimits | undefined): Required<NamespaceQuotaLimits> {
   return {
     requestsCpu: limits?.requestsCpu ?? Cpu.cores(2),
     requestsMemory: limits?.requestsMemory ?? Size.gibibytes(2),
-    limitsCpu: limits?.limitsCpu ?? Cpu.cores(4),
-    limitsMemory: limits?.limitsMemory ?? Size.gibibytes(4),
+    limitsCpu: limits?.limitsCpu ?? Cpu.cores(8),
+    limitsMemory: limits?.limitsMemory ?? Size.gibibytes(8),
     pods: limits?.pods ?? 20,
     services: limits?.services ?? 10,
+    requestsEphemeralStorage: limits?.requestsEphemeralStorage ?? Size.gibibytes(8),
+    limitsEphemeralStorage: limits?.limitsEphemeralStorage ?? Size.gibibytes(16),
+    persistentVolumeClaims: limits?.persistentVolumeClaims ?? 0,
+    requestsStorage: limits?.requestsStorage ?? Size.bytes(0),
   };
 }
 
@@ -273,26 +381,101 @@ export interface ContainerDefaultsProps extends NamespacedOptions {
   readonly name?: string;
   /**
    * What containers that set no resources get.
-   * @default - the library's defaults: cpu 100m/500m, memory 64Mi/256Mi
+   * @default - the library's defaults: cpu 100m/500m, memory 64Mi/256Mi, ephemeral storage 16Mi/64Mi
    */
   readonly resources?: ContainerResources;
+  /**
+   * The most one container may request or be limited to.
+   * @default - cpu Cpu.cores(2), memory Size.gibibytes(2), ephemeral storage Size.gibibytes(4)
+   */
+  readonly max?: ContainerBounds;
+  /**
+   * The least one container may request.
+   * @default - cpu Cpu.millicores(10), memory Size.mebibytes(16), ephemeral storage Size.mebibytes(16)
+   */
+  readonly min?: ContainerBounds;
 }
 
-/** A LimitRange that gives containers that set no resources the library's defaults. */
+/** Per-container bounds of a LimitRange. */
+export interface ContainerBounds {
+  /** @default - the owner's default */
+  readonly cpu?: Cpu;
+  /** @default - the owner's default */
+  readonly memory?: Size;
+  /** @default - the owner's default */
+  readonly ephemeralStorage?: Size;
+}
+
+/** Bounds with every field set. */
+export interface ResolvedBounds {
+  readonly cpu: Cpu;
+  readonly memory: Size;
+  readonly ephemeralStorage: Size;
+}
+
+/**
+ * A LimitRange that gives containers that set no resources the library's
+ * defaults, and bounds every container, so no one container takes the whole
+ * quota.
+ */
 export class ContainerDefaults extends LimitRangeV1 {
   /**
-   * Problems with the defaults, at `prop`.
+   * Problems with the defaults and bounds, at `prop`: each default must lie
+   * within them, or the API server refuses the LimitRange.
    * @internal
    */
-  static _problems(prop: string, resources: ContainerResources | undefined): PropProblem[] {
-    return resourceProblems(prop, resolveResources(resources));
+  static _problems(prop: string, resources: ContainerResources | undefined, max?: ContainerBounds, min?: ContainerBounds, maxProp = 'containerMax', minProp = 'containerMin'): PropProblem[] {
+    const r = resolveResources(resources);
+    const out = resourceProblems(prop, r);
+    const hi = resolveBounds(max, DEFAULT_MAX);
+    const lo = resolveBounds(min, DEFAULT_MIN);
+    const before = out.length;
+    for (const k of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+      out.push(...hi[k]._problems(`${maxProp}.${k}`), ...lo[k]._problems(`${minProp}.${k}`));
+    }
+    if (out.length > before) return out;
+    const rows: Array<[string, number, number, number, number, Cpu | Size, Cpu | Size]> = [
+      ['cpu', r.cpuRequest.toMillicores(), r.cpuLimit.toMillicores(), lo.cpu.toMillicores(), hi.cpu.toMillicores(), lo.cpu, hi.cpu],
+      ['memory', r.memoryRequest.toBytes(), r.memoryLimit.toBytes(), lo.memory.toBytes(), hi.memory.toBytes(), lo.memory, hi.memory],
+      ['ephemeralStorage', r.storageRequest.toBytes(), r.storageLimit.toBytes(), lo.ephemeralStorage.toBytes(), hi.ephemeralStorage.toBytes(), lo.ephemeralStorage, hi.ephemeralStorage],
+    ];
+    for (const [k, request, limit, low, high, lowV, highV] of rows) {
+      if (low > high) out.push({ prop: `${minProp}.${k}`, value: lowV, problem: `is greater than ${maxProp}.${k} ${highV}`, fix: `Lower ${minProp}.${k} or raise ${maxProp}.${k}.` });
+      else if (limit > high) out.push({ prop: `${prop}.${k}.limit`, value: limit, problem: `is above ${maxProp}.${k} ${highV}`, fix: `Lower the default limit or raise ${maxProp}.${k}.` });
+      else if (request < low) out.push({ prop: `${prop}.${k}.request`, value: request, problem: `is below ${minProp}.${k} ${lowV}`, fix: `Raise the default request or lower ${minProp}.${k}.` });
+    }
+    return out;
   }
+
+  /** The bounds in force, defaults filled in. */
+  public readonly max: ResolvedBounds;
+  /** The least a container may request, defaults filled in. */
+  public readonly min: ResolvedBounds;
 
   constructor(scope: Construct, id: string, props: ContainerDefaultsProps) {
     const r = renderResources(resolveResources(props.resources));
+    const max = resolveBounds(props.max, DEFAULT_MAX);
+    const min = resolveBounds(props.min, DEFAULT_MIN);
+    const show = (b: ResolvedBounds) => ({ cpu: b.cpu.toQuantity(), memory: b.memory.toQuantity(), 'ephemeral-storage': b.ephemeralStorage.toQuantity() });
     super(scope, id, {
       metadata: { name: props.name ?? 'preview-limits', namespace: props.namespace, labels: props.labels },
-      spec: { limit: [{ type: 'Container', defaultRequest: r.requests, default: r.limits }] },
+      spec: { limit: [{ type: 'Container', defaultRequest: r.requests, default: r.limits, max: show(max), min: show(min) }] },
     });
+    this.max = max;
+    this.min = min;
   }
+}
+
+const DEFAULT_MAX: ResolvedBounds = { cpu: Cpu.cores(2), memory: Size.gibibytes(2), ephemeralStorage: Size.gibibytes(4) };
+const DEFAULT_MIN: ResolvedBounds = { cpu: Cpu.millicores(10), memory: Size.mebibytes(16), ephemeralStorage: Size.mebibytes(16) };
+
+function resolveBounds(b: ContainerBounds | undefined, d: ResolvedBounds): ResolvedBounds {
+  return { cpu: b?.cpu ?? d.cpu, memory: b?.memory ?? d.memory, ephemeralStorage: b?.ephemeralStorage ?? d.ephemeralStorage };
+}
+
+function peerIn(peer: IngressControllerPeer | MonitoringPeer | undefined, namespace: string): object {
+  return {
+    namespaceSelector: { matchLabels: { [WellKnownLabels.NAMESPACE_NAME]: peer?.namespace ?? namespace } },
+    podSelector: peer?.podLabels ? { matchLabels: { ...peer.podLabels } } : undefined,
+  };
 }

@@ -1,14 +1,18 @@
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { DefaultServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/default-service-account-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { Annotations } from 'cdktf';
-import { Construct } from 'constructs';
+import { Annotations, TerraformVariable } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
+import { AirgapError, PropProblem } from '../core/errors';
 import { PropChecker } from '../private/prop-checker';
-import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, labelMapProblems } from '../private/validation';
+import { amounts, ResourceAmounts, showAmount } from '../private/resources';
+import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, checkObjectName, labelMapProblems } from '../private/validation';
 import { GoService, GoServiceOptions } from './go-service';
 import { WellKnownLabels } from './labels';
-import { ClusterDnsPeer, ContainerDefaults, IngressControllerPeer, NamespaceNetworkPolicy, NamespaceQuota, NamespaceQuotaLimits } from './namespace-policies';
+import { ClusterDnsPeer, ContainerBounds, ContainerDefaults, IngressControllerPeer, MonitoringPeer, NamespaceNetworkPolicy, NamespaceQuota, NamespaceQuotaLimits } from './namespace-policies';
+import { RegistryCredentials } from './registry-credentials';
 import { PreviewName } from './preview-name';
 import { ContainerResources } from './resources';
 
@@ -81,9 +85,31 @@ export interface PreviewEnvironmentProps {
   readonly quota?: NamespaceQuotaLimits;
   /**
    * What the LimitRange gives containers that set no resources.
-   * @default - the library's defaults: cpu 100m/500m, memory 64Mi/256Mi
+   * @default - the library's defaults: cpu 100m/500m, memory 64Mi/256Mi, ephemeral storage 16Mi/64Mi
    */
   readonly containerDefaults?: ContainerResources;
+  /**
+   * The most one container may use (the LimitRange `max`), so no one container takes the whole quota.
+   * @default - cpu Cpu.cores(2), memory Size.gibibytes(2), ephemeral storage Size.gibibytes(4)
+   */
+  readonly containerMax?: ContainerBounds;
+  /**
+   * The least one container may request (the LimitRange `min`).
+   * @default - cpu Cpu.millicores(10), memory Size.mebibytes(16), ephemeral storage Size.mebibytes(16)
+   */
+  readonly containerMin?: ContainerBounds;
+  /**
+   * Secrets with registry credentials that every service's pods pull with.
+   * {@link PreviewEnvironment.addRegistryCredentials} adds one it creates.
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Where the cluster's Prometheus runs: services with `metrics` get an allow
+   * from it to their metrics port, and only that port.
+   * @default - any pod in the monitoring namespace
+   */
+  readonly monitoring?: MonitoringPeer;
   /**
    * Name of the environment's ServiceAccount.
    * @default 'preview-workload'
@@ -143,6 +169,13 @@ export class PreviewEnvironment extends Construct {
   public readonly limitRange: ContainerDefaults;
   /** The workloads' ServiceAccount, with no token mounted (escape hatch). */
   public readonly serviceAccount: ServiceAccountV1;
+  /**
+   * The namespace's own `default` ServiceAccount, managed so that pods created
+   * outside this library get no token either (escape hatch).
+   */
+  public readonly defaultServiceAccount: DefaultServiceAccountV1;
+  /** Labels every pod of the environment carries; label a build job's pods with them to let it reach the namespace mirror. */
+  public readonly podLabels: { [key: string]: string };
 
   private readonly labels: { [key: string]: string };
   /**
@@ -155,6 +188,14 @@ export class PreviewEnvironment extends Construct {
   private readonly ingressOptions?: PreviewIngressOptions;
   private readonly ingressPeer?: IngressControllerPeer;
   private readonly ingressPaths = new Map<string, string>();
+  private readonly monitoringPeer?: MonitoringPeer;
+  private readonly pullSecrets: string[];
+  /** The services, by Kubernetes name. */
+  private readonly services = new Map<string, GoService>();
+  /** The namespace mirror, once one serves the namespace. */
+  private mirror?: IConstruct;
+  /** Set at the first synth: a service added later would be missing from its output. */
+  private synthesized = false;
 
   constructor(scope: Construct, id: string, props: PreviewEnvironmentProps) {
     super(scope, id);
@@ -166,8 +207,11 @@ export class PreviewEnvironment extends Construct {
     const deleteTimeout = props.deleteTimeout ?? Duration.minutes(10);
 
     const c = new PropChecker(this, 'PreviewEnvironment');
-    if (typeof props.branch !== 'string' || props.branch.length === 0) {
-      c.fail('branch', props.branch, 'is empty', 'Pass the branch or PR name, such as process.env.PREVIEW_BRANCH.');
+    const branchFix = 'Pass the branch or PR name as a string, such as process.env.PREVIEW_BRANCH.';
+    if (typeof props.branch !== 'string') {
+      c.fail('branch', props.branch, `is not a string but ${props.branch === null ? 'null' : typeof props.branch}`, branchFix);
+    } else if (props.branch.trim().length === 0) {
+      c.fail('branch', props.branch, props.branch.length === 0 ? 'is empty' : 'is only white space', branchFix);
     }
     const prefixOk = prefix === '' || /^[a-z0-9]([-a-z0-9]*)$/.test(prefix);
     if (!prefixOk || prefix.length > 40) {
@@ -187,11 +231,15 @@ export class PreviewEnvironment extends Construct {
     c.check('partOf', partOf, checkLabelValueStrict(partOf), 'Use a label value such as "payments".');
     c.addAll(NamespaceNetworkPolicy._peerProblems('dns', props.dns));
     c.addAll(NamespaceNetworkPolicy._peerProblems('ingressController', props.ingressController));
+    c.addAll(NamespaceNetworkPolicy._peerProblems('monitoring', props.monitoring));
+    for (const name of props.imagePullSecrets ?? []) {
+      c.check('imagePullSecrets', name, checkObjectName(name), 'Use the name of a kubernetes.io/dockerconfigjson Secret in the namespace.');
+    }
     c.check('serviceAccountName', saName, checkDns1123Label(saName), 'Use a name such as "preview-workload".');
     c.addAll(deleteTimeout._problems('deleteTimeout', Duration.seconds(1), Duration.days(1), 's'));
     for (const p of labelMapProblems('labels', props.labels ?? {})) c.fail(p.prop, p.value, p.problem, 'Use Kubernetes label syntax: "example.com/team": "payments".');
     c.addAll(NamespaceQuota._problems('quota', props.quota));
-    c.addAll(ContainerDefaults._problems('containerDefaults', props.containerDefaults));
+    c.addAll(ContainerDefaults._problems('containerDefaults', props.containerDefaults, props.containerMax, props.containerMin));
     if (props.ingress) {
       c.check('ingress.baseDomain', props.ingress.baseDomain, checkDns1123Subdomain(props.ingress.baseDomain), 'Use a DNS domain such as "preview.example.internal".');
       if (props.ingress.tlsSecretName !== undefined) {
@@ -201,11 +249,26 @@ export class PreviewEnvironment extends Construct {
         c.check('ingress.ingressClassName', props.ingress.ingressClassName, checkDns1123Subdomain(props.ingress.ingressClassName), 'Use the name of an IngressClass such as "nginx".');
       }
     }
+    const namespaceName = c.empty ? PreviewName.dnsLabel(props.branch, { prefix }) : '';
+    if (c.empty && props.ingress) {
+      const host = `${PreviewName.dnsLabel(props.branch)}.${props.ingress.baseDomain}`;
+      if (host.length > 253) {
+        c.fail('ingress.baseDomain', props.ingress.baseDomain, `makes the Ingress host "${host.slice(0, 40)}…" ${host.length} characters long, above DNS's 253`, `Use a base domain of at most ${253 - host.length + props.ingress.baseDomain.length} characters.`);
+      }
+    }
+    if (c.empty) {
+      const other = claim(this, 'namespace', namespaceName);
+      if (other) {
+        c.fail('branch', props.branch, `maps to namespace "${namespaceName}", which PreviewEnvironment ${other} already creates`, 'Give each environment its own branch or namespacePrefix; two environments in one namespace would fight over its objects.');
+      }
+    }
     c.throwIfAny({ discard: true });
 
     this.branch = props.branch;
     this.slug = PreviewName.dnsLabel(props.branch);
-    this.namespaceName = PreviewName.dnsLabel(props.branch, { prefix });
+    this.namespaceName = namespaceName;
+    this.monitoringPeer = props.monitoring;
+    this.pullSecrets = [...(props.imagePullSecrets ?? [])];
     this.ingressOptions = props.ingress;
     this.ingressPeer = props.ingressController;
     const ttlHours = ttl.toHours();
@@ -229,6 +292,7 @@ export class PreviewEnvironment extends Construct {
       [WellKnownLabels.PART_OF]: partOf,
       [WellKnownLabels.MANAGED_BY]: 'terraform',
     };
+    this.podLabels = { ...this.labels };
     const namespaceLabels = {
       ...props.labels,
       ...this.labels,
@@ -265,7 +329,12 @@ export class PreviewEnvironment extends Construct {
     this.allowDnsPolicy = NamespaceNetworkPolicy.allowDns(this, 'AllowDns', { ...where, dns: props.dns });
     this.allowSameNamespacePolicy = NamespaceNetworkPolicy.allowSameNamespace(this, 'AllowSameNamespace', { ...where, namespaceName: this.namespaceName });
     this.resourceQuota = new NamespaceQuota(this, 'Quota', { ...where, limits: props.quota });
-    this.limitRange = new ContainerDefaults(this, 'LimitRange', { ...where, resources: props.containerDefaults });
+    this.resourceQuota._beforeSynth(() => this.checkAtSynth());
+    this.limitRange = new ContainerDefaults(this, 'LimitRange', { ...where, resources: props.containerDefaults, max: props.containerMax, min: props.containerMin });
+    this.defaultServiceAccount = new DefaultServiceAccountV1(this, 'DefaultServiceAccount', {
+      metadata: { namespace: ns, labels: this.labels },
+      automountServiceAccountToken: false,
+    });
 
     this.serviceAccount = new ServiceAccountV1(this, 'ServiceAccount', {
       metadata: meta(saName),
@@ -288,6 +357,18 @@ export class PreviewEnvironment extends Construct {
   addService(id: string, props: GoServiceOptions, options: AddServiceOptions = {}): GoService {
     const path = options.ingressPath;
     const c = new PropChecker(this, 'PreviewEnvironment');
+    const existing = this.node.tryFindChild(id);
+    if (existing) {
+      c.fail(`addService("${id}")`, id, `is the id of ${existing.node.path} already`, 'Give each service its own id.');
+    }
+    const name = props.name ?? id;
+    const sameName = this.services.get(name);
+    if (sameName) {
+      c.fail(`addService("${id}").name`, name, `is the Kubernetes name of ${sameName.node.path} already; two Deployments named "${name}" in namespace "${this.namespaceName}" cannot both exist`, 'Give each service its own name.');
+    }
+    if (this.synthesized) {
+      c.fail(`addService("${id}")`, id, 'comes after the environment was synthesized, so the synthesized output would lack it', 'Add every service before app.synth() or Testing.synth().');
+    }
     if (path !== undefined) {
       if (!this.ingressOptions) {
         c.fail(`addService("${id}").ingressPath`, path, 'needs an Ingress, but the environment has no "ingress" prop', 'Set ingress: { baseDomain: "preview.example.internal" } on the PreviewEnvironment, or leave ingressPath out.');
@@ -305,18 +386,31 @@ export class PreviewEnvironment extends Construct {
       namespaceName: this.namespaceRef,
       serviceAccountName: this.serviceAccountRef,
       labels: { ...props.labels, ...this.labels },
+      imagePullSecrets: [...new Set([...this.pullSecrets, ...(props.imagePullSecrets ?? [])])],
     });
+    this.services.set(service.name, service);
 
-    NamespaceNetworkPolicy.allowIngressController(service, 'AllowIngressController', {
-      name: `allow-ingress-controller-${service.name}`.slice(0, 63).replace(/-+$/, ''),
-      namespace: this.namespaceRef,
-      labels: this.labels,
-      podLabels: service.selectorLabels,
-      port: service.port,
-      controller: this.ingressPeer,
-    });
+    if (service.metricsPort !== undefined) {
+      NamespaceNetworkPolicy.allowMonitoring(service, 'AllowMonitoring', {
+        name: policyName('allow-monitoring', service.name),
+        namespace: this.namespaceRef,
+        labels: this.labels,
+        podLabels: service.selectorLabels,
+        port: service.metricsPort,
+        monitoring: this.monitoringPeer,
+      });
+    }
 
     if (path !== undefined && this.ingressOptions) {
+      // Only a service the Ingress routes to accepts the controller's traffic.
+      NamespaceNetworkPolicy.allowIngressController(service, 'AllowIngressController', {
+        name: policyName('allow-ingress-controller', service.name),
+        namespace: this.namespaceRef,
+        labels: this.labels,
+        podLabels: service.selectorLabels,
+        port: service.port,
+        controller: this.ingressPeer,
+      });
       this.ingressPaths.set(path, service.name);
       const host = this.host as string;
       new IngressV1(service, 'Ingress', {
@@ -343,6 +437,161 @@ export class PreviewEnvironment extends Construct {
     }
     return service;
   }
+
+  /**
+   * Creates a `kubernetes.io/dockerconfigjson` Secret in the namespace from a
+   * sensitive Terraform variable, and makes every service of the environment
+   * pull with it, those added before included.
+   */
+  addRegistryCredentials(id: string, props: EnvironmentRegistryCredentialsProps): RegistryCredentials {
+    const existing = this.node.tryFindChild(id);
+    if (existing) {
+      throw new AirgapError(this.node.path, 'PreviewEnvironment', [{ prop: `addRegistryCredentials("${id}")`, value: id, problem: `is the id of ${existing.node.path} already`, fix: 'Give the credentials their own id.' }]);
+    }
+    const credentials = new RegistryCredentials(this, id, { ...props, namespace: this.namespaceRef, labels: this.labels });
+    this.pullSecrets.push(credentials.secretName);
+    for (const service of this.services.values()) service.pod.addImagePullSecret(credentials.secretName);
+    return credentials;
+  }
+
+  /** The services placed by {@link PreviewEnvironment.addService}. */
+  get serviceList(): GoService[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Records that `mirror` serves the namespace; a second is refused, naming both.
+   * @internal
+   */
+  _claimMirror(mirror: IConstruct): PropProblem | undefined {
+    const held = this.mirror;
+    // A mirror whose construction failed was discarded and holds no claim.
+    if (held && held.node.scope?.node.tryFindChild(held.node.id) === held) {
+      return { prop: 'environment', value: this.node.path, problem: `is already served by the namespace mirror ${held.node.path}`, fix: 'Serve a namespace with one OfflineMirrorService; its Service is shared by every pod there.' };
+    }
+    this.mirror = mirror;
+    return undefined;
+  }
+
+  /**
+   * Checks the services against the quota and LimitRange at synth, when every
+   * service and sidecar exists: a misfit would otherwise apply and then stall
+   * with "exceeded quota" or "forbidden: maximum ... usage".
+   */
+  private checkAtSynth(): void {
+    this.synthesized = true;
+    const problems = fitProblems(this.resourceQuota.limits as Required<NamespaceQuotaLimits>, this.limitRange, [...this.services.values()]);
+    if (problems.length > 0) throw new AirgapError(this.node.path, 'PreviewEnvironment', problems);
+  }
+}
+
+/** Props for {@link PreviewEnvironment.addRegistryCredentials}. */
+export interface EnvironmentRegistryCredentialsProps {
+  /** Registry host the credentials are for, with port: `registry.internal:5000`. */
+  readonly registry: string;
+  /** User name; literal text or a Terraform reference. */
+  readonly username: string;
+  /** The password or token, as a Terraform variable declared `sensitive: true`. */
+  readonly password: TerraformVariable;
+  /**
+   * Name of the Secret.
+   * @default 'registry-credentials'
+   */
+  readonly name?: string;
+}
+
+function policyName(prefix: string, service: string): string {
+  return `${prefix}-${service}`.slice(0, 63).replace(/-+$/, '');
+}
+
+const claims = new WeakMap<IConstruct, Map<string, string>>();
+
+/** Claims `key` for `scope` in its app; returns the path of an earlier claimant. */
+function claim(scope: IConstruct, kind: string, key: string): string | undefined {
+  const root = scope.node.root;
+  const map = claims.get(root) ?? new Map<string, string>();
+  claims.set(root, map);
+  const k = `${kind}\u0000${key}`;
+  const other = map.get(k);
+  // A construct that was discarded after a failed check no longer holds its claim.
+  if (other !== undefined && other !== scope.node.path && findByPath(root, other)) return other;
+  map.set(k, scope.node.path);
+  return undefined;
+}
+
+function findByPath(root: IConstruct, path: string): IConstruct | undefined {
+  let node: IConstruct | undefined = root;
+  for (const id of path.split('/')) {
+    node = node?.node.tryFindChild(id);
+    if (!node) return undefined;
+  }
+  return node;
+}
+
+const KINDS: Array<[keyof ResourceAmounts, 'requests' | 'limits', keyof NamespaceQuotaLimits, string]> = [
+  ['cpu', 'requests', 'requestsCpu', 'requests.cpu'],
+  ['memory', 'requests', 'requestsMemory', 'requests.memory'],
+  ['storage', 'requests', 'requestsEphemeralStorage', 'requests.ephemeral-storage'],
+  ['cpu', 'limits', 'limitsCpu', 'limits.cpu'],
+  ['memory', 'limits', 'limitsMemory', 'limits.memory'],
+  ['storage', 'limits', 'limitsEphemeralStorage', 'limits.ephemeral-storage'],
+];
+
+/**
+ * What does not fit: each container against the LimitRange, and the sum over
+ * services of (replicas + rolling-update surge) x the pod's effective
+ * requests and limits against the quota, as Kubernetes counts them.
+ */
+function fitProblems(quota: Required<NamespaceQuotaLimits>, range: ContainerDefaults, services: GoService[]): PropProblem[] {
+  const out: PropProblem[] = [];
+  const max = amounts({ cpuRequest: range.max.cpu, cpuLimit: range.max.cpu, memoryRequest: range.max.memory, memoryLimit: range.max.memory, storageRequest: range.max.ephemeralStorage, storageLimit: range.max.ephemeralStorage }).limits;
+  const min = amounts({ cpuRequest: range.min.cpu, cpuLimit: range.min.cpu, memoryRequest: range.min.memory, memoryLimit: range.min.memory, storageRequest: range.min.ephemeralStorage, storageLimit: range.min.ephemeralStorage }).requests;
+  const propOf = { cpu: 'cpu', memory: 'memory', storage: 'ephemeralStorage' } as const;
+  for (const service of services) {
+    for (const container of service.pod._charged()) {
+      const a = amounts(container.resources);
+      for (const k of ['cpu', 'memory', 'storage'] as const) {
+        if (a.limits[k] > max[k]) {
+          out.push({ prop: `containerMax.${propOf[k]}`, value: showAmount(k, max[k]), problem: `is below the ${k === 'storage' ? 'ephemeral-storage' : k} limit ${showAmount(k, a.limits[k])} of ${container.who}, so the API server would refuse its pods`, fix: `Raise containerMax.${propOf[k]} to at least ${showAmount(k, a.limits[k])}, or lower that container's limit.` });
+        }
+        if (a.requests[k] < min[k]) {
+          out.push({ prop: `containerMin.${propOf[k]}`, value: showAmount(k, min[k]), problem: `is above the ${k === 'storage' ? 'ephemeral-storage' : k} request ${showAmount(k, a.requests[k])} of ${container.who}, so the API server would refuse its pods`, fix: `Lower containerMin.${propOf[k]} to ${showAmount(k, a.requests[k])}, or raise that container's request.` });
+        }
+      }
+    }
+  }
+  const running = services.filter((s) => s.replicas > 0);
+  if (quota.pods === 0 && services.length > 0) {
+    out.push({ prop: 'quota.pods', value: 0, problem: `allows no pod, but the environment has services (${services.map((s) => s.name).join(', ')})`, fix: 'Raise quota.pods, or remove the services.' });
+    return out;
+  }
+  // A rolling update runs ceil(25%) extra pods (maxSurge 25%, maxUnavailable 0) beside the old ones.
+  const pods = running.map((s) => ({ s, steady: s.replicas, peak: s.replicas + Math.ceil(s.replicas / 4), pod: s.pod._effective() }));
+  const list = (f: (p: (typeof pods)[number]) => string) => pods.map(f).join(', ');
+  const peakPods = pods.reduce((n, p) => n + p.peak, 0);
+  if (peakPods > quota.pods) {
+    const steady = pods.reduce((n, p) => n + p.steady, 0);
+    out.push({
+      prop: 'quota.pods',
+      value: quota.pods,
+      problem: `is below the ${peakPods} pods the services run during a rolling update (${steady} replicas + 25% surge: ${list((p) => `${p.s.name} ${p.peak}`)})`,
+      fix: `Raise quota.pods to at least ${peakPods}, or lower the replicas.`,
+    });
+  }
+  for (const [k, side, key, hard] of KINDS) {
+    const cap = quota[key] as { toMillicores?: () => number; toBytes?: () => number };
+    const limit = k === 'cpu' ? (cap.toMillicores as () => number)() : (cap.toBytes as () => number)();
+    const total = pods.reduce((n, p) => n + p.peak * p.pod[side][k], 0);
+    if (total > limit) {
+      out.push({
+        prop: `quota.${key}`,
+        value: showAmount(k, limit),
+        problem: `is below the ${showAmount(k, total)} of ${hard} the services need during a rolling update (pods incl. 25% surge x per-pod ${side}, sidecars and emptyDirs included: ${list((p) => `${p.s.name} ${p.peak} x ${showAmount(k, p.pod[side][k])}`)})`,
+        fix: `Raise quota.${key} to at least ${showAmount(k, total)}, or lower the replicas or the ${side}.`,
+      });
+    }
+  }
+  return out;
 }
 
 function checkLabelValueStrict(value: string): string | undefined {

@@ -166,6 +166,23 @@ export class Probe {
   }
 
   /**
+   * Why the probe cannot target a container listening on `ports`, if it cannot:
+   * a probe on a port nothing declares fails forever, and the pod never gets ready.
+   * @internal
+   */
+  _portProblem(prop: string, ports: readonly number[]): PropProblem | undefined {
+    if (this.kind === 'exec') return undefined;
+    const port = this.port ?? ports[0];
+    if (port === undefined) {
+      return { prop, value: this.kind, problem: 'probes a port, but the container declares none', fix: 'Declare the port the program listens on, or use Probe.exec().' };
+    }
+    if (!ports.includes(port)) {
+      return { prop: `${prop}.port`, value: port, problem: `is not a port the container declares (${ports.join(', ')})`, fix: `Probe one of ${ports.join(', ')}, or declare ${port} on the container.` };
+    }
+    return undefined;
+  }
+
+  /**
    * The provider block for this probe.
    * @internal
    */

@@ -1,8 +1,8 @@
-import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Construct } from 'constructs';
 import { GoService } from '../kubernetes/go-service';
+import { NamespaceNetworkPolicy } from '../kubernetes/namespace-policies';
 import { PreviewEnvironment } from '../kubernetes/preview-environment';
-import { BUNDLE_MOUNT, goEnvFor, installBundle, mirrorParts, mirrorProbe, serverArgs } from '../private/mirror-pod';
+import { BUNDLE_MOUNT, goEnvFor, installBundle, MirrorParts, mirrorParts, mirrorProbe, serverArgs } from '../private/mirror-pod';
 import { PropChecker } from '../private/prop-checker';
 import { checkInteger } from '../private/validation';
 import { ChecksumDatabase } from './offline-bundle';
@@ -22,16 +22,17 @@ export interface OfflineMirrorServiceProps extends OfflineMirrorProps {
 /**
  * The offline Go module mirror as a Service of its own in a
  * PreviewEnvironment's namespace, for the namespace's build jobs: a GoService
- * named `offline-mirror` and a NetworkPolicy that lets every pod of the
- * namespace reach the mirror's port, and only that. `goEnv` is the environment
+ * named `offline-mirror` and a NetworkPolicy that lets the environment's pods
+ * (those carrying its `podLabels`) reach the mirror's port, and only that.
+ * One mirror serves a namespace. `goEnv` is the environment
  * for `go` in those jobs. For one service's own mirror, use the
  * {@link OfflineMirror} sidecar.
  */
 export class OfflineMirrorService extends Construct {
   /** The mirror as a GoService (Deployment, Service, PDB). */
   public readonly service: GoService;
-  /** Lets every pod of the namespace reach the mirror, and only the mirror's port (escape hatch). */
-  public readonly networkPolicy: NetworkPolicyV1;
+  /** Lets the environment's pods reach the mirror, and only the mirror's port (escape hatch). */
+  public readonly networkPolicy: NamespaceNetworkPolicy;
   /** Environment for `go` in build jobs of the namespace. */
   public readonly goEnv: { [name: string]: string };
 
@@ -41,10 +42,42 @@ export class OfflineMirrorService extends Construct {
     const parts = mirrorParts(c, props);
     const replicas = props.replicas ?? 1;
     c.check('replicas', replicas, checkInteger(replicas, 1, 100), 'Use a whole number of pods such as 1 or 2.');
+    const environment = props.environment;
+    const taken = environment.node.tryFindChild(`${id}Service`);
+    if (taken) {
+      c.fail('id', id, `would place the mirror's service at ${taken.node.path}, which exists already`, 'Give the mirror another id.');
+    }
+    if (c.empty) {
+      const second = environment._claimMirror(this);
+      if (second) c.addAll([second]);
+    }
     c.throwIfAny({ discard: true });
     const name = 'offline-mirror';
-    const environment = props.environment;
-    const service = environment.addService(`${id}Service`, {
+    let service: GoService;
+    try {
+      service = this.addTo(environment, id, parts, replicas, name);
+    } catch (e) {
+      this.node.scope?.node.tryRemoveChild(this.node.id);
+      throw e;
+    }
+    service.pod._bindFrom(this, 'OfflineMirrorService', () => {
+      const bundle = installBundle(service.pod, parts);
+      service.mainContainer.mount(BUNDLE_MOUNT, bundle, { readOnly: true });
+    });
+    this.service = service;
+    this.networkPolicy = NamespaceNetworkPolicy.allowPods(this, 'AllowNamespace', {
+      name: `allow-${name}`,
+      namespace: environment.namespace.metadata.name,
+      labels: service.selectorLabels,
+      podLabels: service.selectorLabels,
+      fromPodLabels: environment.podLabels,
+      port: parts.port,
+    });
+    this.goEnv = goEnvFor(`http://${name}.${environment.namespaceName}.svc:${parts.port}`, props.checksumDatabase ?? ChecksumDatabase.mirrored());
+  }
+
+  private addTo(environment: PreviewEnvironment, id: string, parts: MirrorParts, replicas: number, name: string): GoService {
+    return environment.addService(`${id}Service`, {
       name,
       image: parts.image,
       port: parts.port,
@@ -56,20 +89,5 @@ export class OfflineMirrorService extends Construct {
       readiness: mirrorProbe(parts.port, '/readyz'),
       waitForRollout: false,
     });
-    service.pod._bindFrom(this, 'OfflineMirrorService', () => {
-      const bundle = installBundle(service.pod, parts);
-      service.mainContainer.mount(BUNDLE_MOUNT, bundle, { readOnly: true });
-    });
-    this.service = service;
-    this.networkPolicy = new NetworkPolicyV1(this, 'AllowNamespace', {
-      metadata: { name: `allow-${name}`, namespace: environment.namespaceName, labels: service.selectorLabels },
-      spec: {
-        podSelector: { matchLabels: service.selectorLabels },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: {} }], ports: [{ port: String(parts.port), protocol: 'TCP' }] }],
-      },
-      dependsOn: [environment.namespace],
-    });
-    this.goEnv = goEnvFor(`http://${name}.${environment.namespaceName}.svc:${parts.port}`, props.checksumDatabase ?? ChecksumDatabase.mirrored());
   }
 }

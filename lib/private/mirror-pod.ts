@@ -23,6 +23,7 @@ export function mirrorResources(r: ContainerResources | undefined): ContainerRes
   return {
     cpu: { request: r?.cpu?.request ?? Cpu.millicores(10), limit: r?.cpu?.limit ?? Cpu.millicores(200) },
     memory: { request: r?.memory?.request ?? Size.mebibytes(32), limit: r?.memory?.limit ?? Size.mebibytes(128) },
+    ephemeralStorage: r?.ephemeralStorage,
   };
 }
 

@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 /**
  * Kubernetes syntax checks. Each returns `undefined` when the value is valid,
  * or a phrase that completes "… which <phrase>" for an AirgapError.
@@ -98,4 +99,9 @@ export function labelMapProblems(
     if (valueProblem) out.push({ prop: `${prop}["${key}"]`, value, problem: valueProblem });
   }
   return out;
+}
+
+/** A Kubernetes object name (DNS-1123 subdomain), or a Terraform reference to one, which is known only at apply. */
+export function checkObjectName(value: string): string | undefined {
+  return typeof value === 'string' && Token.isUnresolved(value) ? undefined : checkDns1123Subdomain(value);
 }

@@ -2,7 +2,9 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { App, Testing, TerraformVariable } from 'cdktf';
-import { AirgapPolicy, AirgapStack, GoService, PreviewEnvironment, RegistryMirror } from '../../lib';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { AirgapPolicy, AirgapRules, AirgapStack, GoService, IAirgapRule, PreviewEnvironment, RegistryMirror, RuleOutcome } from '../../lib';
 import { dig, errorOf, onlyResource, resourcesOf, SynthJson, synthJson } from '../support/synth';
 import { newStack } from '../support/synth';
 
@@ -61,7 +63,79 @@ describe('AirgapPolicy aspect', () => {
     const { stack } = newStack();
     const api = new GoService(stack, 'api', { image: `registry.internal/team/api@${D}` });
     expect(errorOf(() => AirgapPolicy.suppress(api, 'AG1-pinned-by-digest', 'because'))).toContain('test/api (AirgapPolicy): prop "suppress("AG1-pinned-by-digest").reason" is "because", which is shorter than 10 characters');
-    expect(errorOf(() => AirgapPolicy.suppress(api, 'AG9', 'a long enough reason'))).toContain('prop "suppress().ruleId" is "AG9", which is not a rule id (AG2-allowed-registry, AG1-pinned-by-digest)');
+    expect(errorOf(() => AirgapPolicy.suppress(api, 'AG 9', 'a long enough reason'))).toContain('prop "suppress().ruleId" is "AG 9", which is not a rule id. Use the id printed in the synth error, such as "AG1-pinned-by-digest".');
+    // An id no policy over the construct applies is a synth error, not a silent no-op.
+    const { app, stack: s2 } = newStack();
+    AirgapPolicy.apply(s2, { mirror: MIRROR });
+    const web = new GoService(s2, 'web', { image: `registry.internal/team/web@${D}` });
+    AirgapPolicy.suppress(web, 'AG9-typo', 'a long enough reason');
+    expect(synthError(app)).toContain('[test/web] AirgapPolicy.suppress names rule "AG9-typo", which no AirgapPolicy over test/web applies (its rules: AG2-allowed-registry, AG1-pinned-by-digest). Fix: use one of those ids, or remove the suppression.');
+  });
+
+  test('a custom rule can be suppressed, and the suppression and finding reach construct metadata', () => {
+    const noLatest: IAirgapRule = {
+      id: 'ORG1-no-latest',
+      description: 'no image is tagged latest',
+      judgesBuildTargets: false,
+      evaluate: (use) => (use.literal.includes(':latest@') ? { outcome: RuleOutcome.NON_COMPLIANT, reason: 'is tagged latest' } : { outcome: RuleOutcome.COMPLIANT }),
+    };
+    const { app, stack } = newStack();
+    AirgapPolicy.apply(stack, { mirror: MIRROR, rules: [...AirgapRules.all(), noLatest] });
+    const api = new GoService(stack, 'api', { image: `registry.internal/team/api:latest@${D}` });
+    const web = new GoService(stack, 'web', { image: `registry.internal/team/web:latest@${D}` });
+    AirgapPolicy.suppress(api, 'ORG1-no-latest', 'the vendor publishes only latest; digest pinned');
+    const message = synthError(app);
+    expect(message).toContain('[test/web/Deployment] [ORG1-no-latest] kubernetes_deployment_v1 field spec.template.spec.container.0.image: image "registry.internal/team/web:latest@');
+    expect(message).not.toContain('[test/api/Deployment]');
+    expect(api.node.metadata.filter((m) => m.type === 'airgap-go-constructs:suppression').map((m) => m.data)).toEqual([{ rule: 'ORG1-no-latest', reason: 'the vendor publishes only latest; digest pinned' }]);
+    const findings = web.deployment.node.metadata.filter((m) => m.type === 'airgap-go-constructs:finding').map((m) => m.data as { rule: string; outcome: string });
+    expect(findings).toEqual([expect.objectContaining({ rule: 'ORG1-no-latest', outcome: 'non-compliant', reason: 'is tagged latest' })]);
+  });
+
+  test('idempotent: a target inside its own source is not rewritten again, and two synths give the same bytes', () => {
+    const mirror = RegistryMirror.of({ 'registry.internal': 'registry.internal/cache', 'docker.io': 'registry.internal/cache/docker.io' });
+    const { stack } = newStack();
+    AirgapPolicy.apply(stack, { mirror });
+    new GoService(stack, 'api', { image: `docker.io/library/nginx@${D}` });
+    new GoService(stack, 'own', { image: `registry.internal/team/own@${D}` });
+    const first = Testing.synth(stack);
+    const second = Testing.synth(stack);
+    expect(second).toBe(first);
+    const images = resourcesOf(JSON.parse(first) as SynthJson, 'kubernetes_deployment_v1').map(([, r]) => dig(r, 'spec.template.spec.container.0.image'));
+    expect(images.sort()).toEqual([`registry.internal/cache/docker.io/library/nginx@${D}`, `registry.internal/cache/team/own@${D}`]);
+    expect(first).not.toContain('cache/cache');
+  });
+
+  test('the mirror map, allowed registries and rules are validated when the policy is applied, with their own message', () => {
+    const { stack } = newStack();
+    expect(errorOf(() => AirgapPolicy.apply(stack, { mirror: RegistryMirror.of({ 'docker.io': 'Registry.Internal/UPPER' }) }))).toContain('test (AirgapPolicy): prop "mirror["docker.io"]" is "docker.io", which has the target "Registry.Internal/UPPER", which');
+    expect(errorOf(() => AirgapPolicy.apply(stack, { mirror: MIRROR, allowedRegistries: ['bad host/x'] }))).toContain('prop "allowedRegistries" is "bad host/x"');
+    const rule = AirgapRules.PINNED_BY_DIGEST;
+    expect(errorOf(() => AirgapPolicy.apply(stack, { mirror: MIRROR, rules: [rule, rule] }))).toContain('prop "rules[1].id" is "AG1-pinned-by-digest", which is the id of an earlier rule too');
+    expect(errorOf(() => AirgapPolicy.apply(stack, { mirror: {} as RegistryMirror }))).toContain('prop "mirror" is {}, which is not a RegistryMirror');
+  });
+
+  test('offline/airgap-report.json lists every verdict, beside the kit and under its SHA256SUMS', () => {
+    const { app, stack } = newStack('preview');
+    AirgapPolicy.apply(stack, { mirror: MIRROR });
+    const api = new GoService(stack, 'api', { image: 'docker.io/library/nginx:1.27' });
+    new GoService(stack, 'web', { image: `registry.internal/team/web@${D}` });
+    AirgapPolicy.suppress(api, 'AG1-pinned-by-digest', 'vendor ships only a moving tag; re-mirrored nightly');
+    app.synth();
+    const dir = join(app.outdir, 'stacks', 'preview');
+    const report = JSON.parse(readFileSync(join(dir, 'offline', 'airgap-report.json'), 'utf8')) as { stack: string; summary: Record<string, number>; findings: Array<Record<string, string>> };
+    expect(report.stack).toBe('preview');
+    expect(report.summary).toEqual({ compliant: 3, nonCompliant: 0, notApplicable: 0, suppressed: 1 });
+    expect(report.findings).toContainEqual({
+      rule: 'AG1-pinned-by-digest',
+      construct: 'preview/api/Deployment',
+      resourceType: 'kubernetes_deployment_v1',
+      field: 'spec.template.spec.container.0.image',
+      image: 'registry.internal/library/nginx:1.27',
+      outcome: 'suppressed',
+      reason: 'is not pinned by digest; suppressed: vendor ships only a moving tag; re-mirrored nightly',
+    });
+    expect(readFileSync(join(dir, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}offline\/airgap-report\.json$/m);
   });
 
   test('a digest known only after apply (a GoImage imageRef) counts as pinned', () => {

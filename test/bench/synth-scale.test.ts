@@ -12,10 +12,12 @@ import { buildOurs } from '../../bench/synth-workload';
 const N = 10;
 
 // Per environment: the namespace, its default-deny, allow-dns and
-// allow-same-namespace policies, quota, limit range and service account; per
+// allow-same-namespace policies, quota, limit range, its managed default
+// service account and the workload service account; per
 // service: Deployment, Service, PDB (2 replicas), the ingress-controller policy
 // and the Ingress.
 const PER_ENVIRONMENT: Record<string, number> = {
+  kubernetes_default_service_account_v1: 1,
   kubernetes_deployment_v1: 1,
   kubernetes_ingress_v1: 1,
   kubernetes_limit_range_v1: 1,

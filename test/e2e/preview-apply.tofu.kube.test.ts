@@ -18,21 +18,13 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { makeHelloBundle } from '../support/bundle';
 import { engineUp, REGISTRY, ROOT } from '../support/engine';
+import { kubectlIn, waitFor } from '../support/kubectl';
 import { LoopbackNetns, NetnsResult } from '../support/netns';
+import { kubeScore, undeliberateCritical } from '../support/kube-score';
 import { toolchain } from '../support/toolchain';
 
 jest.setTimeout(30 * 60 * 1000);
 
-/** A Kubernetes object as kubectl prints it; only the fields the assertions read are typed. */
-interface KubeObject {
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly ownerReferences?: ReadonlyArray<{ kind: string }> };
-  readonly spec?: Record<string, unknown>;
-  readonly status?: Record<string, unknown>;
-  readonly reason?: string;
-  readonly message?: string;
-  readonly type?: string;
-}
 type PodSpec = Record<string, unknown> & { containers: Array<Record<string, unknown>> };
 
 const CREATED_AT = '2026-11-22T10:00:00Z';
@@ -97,31 +89,7 @@ function applyStack(outdir: string, stack: string): void {
   }
 }
 
-/** kubectl of the API server's own release, built by the toolchain. */
-function kubectl(args: readonly string[], input?: string): NetnsResult {
-  return ns.exec(toolchain().kube.AGC_KUBECTL, args, { input });
-}
-
-function getJson<T = KubeObject>(args: readonly string[]): T {
-  const r = kubectl([...args, '-o', 'json']);
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-function list(args: readonly string[]): KubeObject[] {
-  return getJson<{ items: KubeObject[] }>(args).items;
-}
-
-/** Polls `probe` every 500 ms until it returns a value, for at most `seconds`. */
-function waitFor<T>(what: string, seconds: number, probe: () => T | undefined): T {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    spawnSync('sleep', ['0.5']);
-  }
-}
+const { kubectl, getJson, list } = kubectlIn(() => ns);
 
 /** A bare Pod with the Deployment's own pod template spec, to put admission to the test. */
 function podFromDeployment(namespace: string, name: string, edit: (spec: PodSpec) => void = () => undefined): string {
@@ -205,7 +173,7 @@ describe('preview A', () => {
     expect(ingressAllow.spec.ingress[0].ports[0].port).toBe(8080);
 
     const quota = getJson<{ spec: { hard: Record<string, string> } }>(['get', 'resourcequota', 'preview-quota', '-n', namespace]);
-    expect(quota.spec.hard).toMatchObject({ 'requests.cpu': '2', 'limits.cpu': '4', pods: '20', 'services.nodeports': '0' });
+    expect(quota.spec.hard).toMatchObject({ 'requests.cpu': '2', 'limits.cpu': '8', pods: '20', 'services.nodeports': '0' });
 
     const deployment = getJson<{ spec: { replicas: number; template: { spec: PodSpec } } }>(['get', 'deployment', 'hello', '-n', namespace]);
     const pod = deployment.spec.template.spec;
@@ -282,14 +250,27 @@ describe('preview A', () => {
   test('the quota is enforced: a Pod asking for more CPU than the namespace has is refused', () => {
     const namespace = apps.a.namespace;
     const big = kubectl(['create', '-f', '-'], podFromDeployment(namespace, 'too-big', (spec) => {
-      spec.containers[0].resources = { requests: { cpu: '3', memory: '64Mi' }, limits: { cpu: '3', memory: '256Mi' } };
+      // Below the LimitRange max (2 CPU a container), above what the quota has left.
+      spec.containers[0].resources = { requests: { cpu: '1900m', memory: '64Mi' }, limits: { cpu: '1900m', memory: '256Mi' } };
     }));
     expect(big.status).not.toBe(0);
-    // 3 cores for hello-go plus 10m for the mirror sidecar.
-    expect(big.stderr).toMatch(/exceeded quota: preview-quota, requested: .*requests\.cpu=3010m/);
+    // 1900m for hello-go plus 10m for the mirror sidecar.
+    expect(big.stderr).toMatch(/exceeded quota: preview-quota, requested: .*requests\.cpu=1910m/);
+    const huge = kubectl(['create', '-f', '-'], podFromDeployment(namespace, 'too-big-container', (spec) => {
+      spec.containers[0].resources = { requests: { cpu: '3', memory: '64Mi' }, limits: { cpu: '3', memory: '256Mi' } };
+    }));
+    expect(huge.stderr).toMatch(/maximum cpu usage per Container is 2, but limit is 3/);
     const used = getJson<{ status: { used: Record<string, string> } }>(['get', 'resourcequota', 'preview-quota', '-n', namespace]);
     // The two admitted replicas (hello-go 100m/500m + mirror 10m/200m each) are what the quota counts, and nothing else.
     expect(used.status.used).toMatchObject({ pods: '2', 'requests.cpu': '220m', 'limits.cpu': '1400m', 'requests.memory': '192Mi' });
+  });
+
+  test('kube-score on the objects read back: no critical finding but the deliberate ones', () => {
+    const objects = list(['get', 'deployments,services,networkpolicies,poddisruptionbudgets,ingresses', '-n', apps.a.namespace]);
+    expect(objects.length).toBeGreaterThanOrEqual(8);
+    const findings = kubeScore(objects);
+    process.stdout.write(`kube-score findings (main.ts preview):\n${findings.map((f) => `  ${f.line}`).join('\n')}\n`);
+    expect(undeliberateCritical(findings)).toEqual([]);
   });
 
   test('no drift: tofu plan right after apply has nothing to do', () => {

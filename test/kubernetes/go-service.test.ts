@@ -73,7 +73,8 @@ describe('GoService output', () => {
     expect(dig(container, 'liveness_probe.http_get')).toEqual({ path: '/healthz', port: '8080', scheme: 'HTTP' });
     expect(dig(container, 'readiness_probe.http_get')).toEqual({ path: '/readyz', port: '8080', scheme: 'HTTP' });
     expect(container.startup_probe).toBeUndefined();
-    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    // Ephemeral storage: 16Mi/64Mi for logs, plus the 64Mi /tmp emptyDir the container is charged for.
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '80Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '128Mi' } });
     expect(container.volume_mount).toEqual([{ name: 'tmp', mount_path: '/tmp' }]);
     expect(pod.volume).toEqual([{ name: 'tmp', empty_dir: { size_limit: '64Mi' } }]);
 
@@ -125,7 +126,7 @@ describe('GoService output', () => {
     expect(container.port).toEqual([{ name: 'http', container_port: 9000, protocol: 'TCP' }]);
     expect(container.env).toEqual([{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'my.var', value: 'x' }]);
     expect(container.args).toEqual(['--flag']);
-    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '500m', memory: '1Gi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '64Mi', 'ephemeral-storage': '32Mi' }, limits: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '80Mi' } });
     expect(dig(container, 'startup_probe.http_get.path')).toBe('/startz');
     expect(dig(container, 'liveness_probe.http_get.port')).toBe('9000');
     expect(spec.termination_grace_period_seconds).toBe(45);

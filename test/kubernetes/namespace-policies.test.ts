@@ -34,17 +34,23 @@ describe('namespace policies on their own, in a namespace the user manages', () 
     expect(dig(onlyResource(json, 'kubernetes_resource_quota_v1'), 'spec.hard')).toEqual({
       'requests.cpu': '1',
       'requests.memory': '2Gi',
-      'limits.cpu': '4',
+      'limits.cpu': '8',
       'limits.memory': '8Gi',
+      'requests.ephemeral-storage': '8Gi',
+      'limits.ephemeral-storage': '16Gi',
       pods: '7',
       services: '10',
+      persistentvolumeclaims: '0',
+      'requests.storage': '0',
       'services.nodeports': '0',
       'services.loadbalancers': '0',
     });
     expect(dig(onlyResource(json, 'kubernetes_limit_range_v1'), 'spec.limit.0')).toEqual({
       type: 'Container',
-      default: { cpu: '750m', memory: '256Mi' },
-      default_request: { cpu: '100m', memory: '64Mi' },
+      default: { cpu: '750m', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+      default_request: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+      max: { cpu: '2', memory: '2Gi', 'ephemeral-storage': '4Gi' },
+      min: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' },
     });
   });
 

@@ -7,6 +7,7 @@ import { dig, errorOf, newStack, onlyResource, resourceNamed, resourcesOf, Synth
 
 const IMAGE = `registry.internal/team/hello@sha256:${'ab'.repeat(32)}`;
 const CREATED = '2026-11-21T10:00:00Z';
+const LONG_DOMAIN = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.internal`;
 
 function synthEnv(props: Partial<PreviewEnvironmentProps> = {}, withService = true) {
   const { stack } = newStack();
@@ -81,16 +82,30 @@ describe('PreviewEnvironment output', () => {
     expect(dig(onlyResource(json, 'kubernetes_resource_quota_v1'), 'spec.hard')).toEqual({
       'requests.cpu': '2',
       'requests.memory': '2Gi',
-      'limits.cpu': '4',
-      'limits.memory': '4Gi',
+      'limits.cpu': '8',
+      'limits.memory': '8Gi',
+      'requests.ephemeral-storage': '8Gi',
+      'limits.ephemeral-storage': '16Gi',
       pods: '20',
       services: '10',
+      persistentvolumeclaims: '0',
+      'requests.storage': '0',
       'services.nodeports': '0',
       'services.loadbalancers': '0',
     });
     expect(dig(onlyResource(json, 'kubernetes_limit_range_v1'), 'spec.limit')).toEqual([
-      { type: 'Container', default_request: { cpu: '100m', memory: '64Mi' }, default: { cpu: '500m', memory: '256Mi' } },
+      {
+        type: 'Container',
+        default_request: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+        default: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '64Mi' },
+        max: { cpu: '2', memory: '2Gi', 'ephemeral-storage': '4Gi' },
+        min: { cpu: '10m', memory: '16Mi', 'ephemeral-storage': '16Mi' },
+      },
     ]);
+    // The namespace's own default ServiceAccount is managed, token off, for pods created outside the library.
+    const defaultSa = onlyResource(json, 'kubernetes_default_service_account_v1');
+    expect(dig(defaultSa, 'automount_service_account_token')).toBe(false);
+    expect(dig(defaultSa, 'metadata.namespace')).toMatch(/^\$\{kubernetes_namespace_v1\./);
     const ingress = onlyResource(json, 'kubernetes_ingress_v1');
     expect(dig(ingress, 'spec.ingress_class_name')).toBe('nginx');
     expect(dig(ingress, 'spec.rule.0.host')).toBe(`${env.slug}.preview.example.internal`);
@@ -104,7 +119,8 @@ describe('PreviewEnvironment output', () => {
   test('network policies: default deny, then explicit allows only', () => {
     const { json } = synthEnv();
     const policies = resourcesOf(json, 'kubernetes_network_policy_v1');
-    expect(policies.length).toBeGreaterThanOrEqual(4);
+    // No Ingress, so no ingress-controller allow: deny, DNS and same-namespace only.
+    expect(policies.map(([, p]) => dig(p, 'metadata.name')).sort()).toEqual(['allow-dns', 'allow-same-namespace', 'default-deny']);
 
     expect(dig(resourceNamed(json, 'kubernetes_network_policy_v1', 'default-deny'), 'spec')).toEqual({
       pod_selector: {},
@@ -130,7 +146,8 @@ describe('PreviewEnvironment output', () => {
       ingress: [{ from: [own] }],
       egress: [{ to: [own] }],
     });
-    expect(dig(resourceNamed(json, 'kubernetes_network_policy_v1', 'allow-ingress-controller-hello'), 'spec')).toEqual({
+    const routed = synthEnv({ ingress: { baseDomain: 'preview.internal' } }).json;
+    expect(dig(resourceNamed(routed, 'kubernetes_network_policy_v1', 'allow-ingress-controller-hello'), 'spec')).toEqual({
       pod_selector: { match_labels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } },
       policy_types: ['Ingress'],
       ingress: [{ from: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ port: '8080', protocol: 'TCP' }] }],
@@ -186,7 +203,7 @@ describe('PreviewEnvironment output', () => {
       labels: { team: 'payments' },
       serviceAccountName: 'runner',
     });
-    expect(dig(onlyResource(json, 'kubernetes_resource_quota_v1'), 'spec.hard')).toMatchObject({ 'requests.cpu': '500m', 'limits.memory': '8Gi', pods: '5', 'limits.cpu': '4' });
+    expect(dig(onlyResource(json, 'kubernetes_resource_quota_v1'), 'spec.hard')).toMatchObject({ 'requests.cpu': '500m', 'limits.memory': '8Gi', pods: '5', 'limits.cpu': '8' });
     expect(dig(onlyResource(json, 'kubernetes_limit_range_v1'), 'spec.limit.0')).toMatchObject({ default: { cpu: '1', memory: '256Mi' }, default_request: { cpu: '100m', memory: '32Mi' } });
     expect(dig(resourceNamed(json, 'kubernetes_network_policy_v1', 'allow-dns'), 'spec.egress.0.to.0')).toEqual({
       namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'dns' } },
@@ -233,7 +250,14 @@ describe('PreviewEnvironment output', () => {
       ]),
     );
     expect(ingresses).toHaveLength(2);
-    expect(resourcesOf(json, 'kubernetes_network_policy_v1')).toHaveLength(6);
+    // Only the two routed services accept the ingress controller; the worker does not.
+    expect(resourcesOf(json, 'kubernetes_network_policy_v1').map(([, p]) => dig(p, 'metadata.name')).sort()).toEqual([
+      'allow-dns',
+      'allow-ingress-controller-api',
+      'allow-ingress-controller-web',
+      'allow-same-namespace',
+      'default-deny',
+    ]);
     expect(env.host).toBe('main.p.internal');
   });
 });
@@ -255,7 +279,7 @@ describe('PreviewEnvironment bad input', () => {
     ['ingress controller namespace', { ingressController: { namespace: '' } }, 'prop "ingressController.namespace" is "", which is empty'],
     ['quota cpu', { quota: { requestsCpu: Cpu.millicores(0.1) } }, 'prop "quota.requestsCpu" is Cpu.millicores(0.1), which is not a whole, non-negative number of millicores'],
     ['quota memory', { quota: { limitsMemory: Size.bytes(-1) } }, 'prop "quota.limitsMemory" is Size.bytes(-1), which is not a whole, non-negative number of bytes'],
-    ['quota request > limit', { quota: { requestsMemory: Size.gibibytes(8) } }, 'prop "quota.requestsMemory" is Size.gibibytes(8), which is greater than limitsMemory Size.gibibytes(4)'],
+    ['quota request > limit', { quota: { requestsMemory: Size.gibibytes(9) } }, 'prop "quota.requestsMemory" is Size.gibibytes(9), which is greater than limitsMemory Size.gibibytes(8)'],
     ['quota pods', { quota: { pods: 1.5 } }, 'prop "quota.pods" is 1.5, which is not a whole number'],
     ['limit range', { containerDefaults: { cpu: { request: Cpu.millicores(-1) } } }, 'prop "containerDefaults.cpu.request" is Cpu.millicores(-1), which is not a whole, non-negative number of millicores'],
     ['limit range order', { containerDefaults: { memory: { request: Size.gibibytes(1) } } }, 'prop "containerDefaults.memory.request" is Size.gibibytes(1), which is greater than the limit Size.mebibytes(256)'],
@@ -263,6 +287,15 @@ describe('PreviewEnvironment bad input', () => {
     ['delete timeout', { deleteTimeout: Duration.millis(500) }, 'prop "deleteTimeout" is Duration.millis(500), which is not a whole number of seconds'],
     ['base domain', { ingress: { baseDomain: 'Preview..internal' } }, 'prop "ingress.baseDomain" is "Preview..internal", which is not a DNS-1123 subdomain'],
     ['tls secret', { ingress: { baseDomain: 'p.internal', tlsSecretName: 'Bad' } }, 'prop "ingress.tlsSecretName" is "Bad"'],
+    ['branch a number', { branch: 42 as unknown as string }, 'prop "branch" is 42, which is not a string but number. Pass the branch or PR name as a string'],
+    ['branch only white space', { branch: ' \t ' }, 'prop "branch" is " \\t ", which is only white space'],
+    ['host above 253', { ingress: { baseDomain: LONG_DOMAIN } }, `prop "ingress.baseDomain" is "${LONG_DOMAIN}", which makes the Ingress host "feature-abc-123-${branchHash('feature/ABC_123')}.aaaaaaaaaaaaa…" 279 characters long, above DNS's 253. Use a base domain of at most 226 characters.`],
+    ['monitoring namespace', { monitoring: { namespace: 'Mon' } }, 'prop "monitoring.namespace" is "Mon", which is not a DNS-1123 label'],
+    ['pull secret name', { imagePullSecrets: ['Bad_Name'] }, 'prop "imagePullSecrets" is "Bad_Name"'],
+    ['quota ephemeral order', { quota: { requestsEphemeralStorage: Size.gibibytes(32) } }, 'prop "quota.requestsEphemeralStorage" is Size.gibibytes(32), which is greater than limitsEphemeralStorage Size.gibibytes(16)'],
+    ['quota pvcs', { quota: { persistentVolumeClaims: -1 } }, 'prop "quota.persistentVolumeClaims" is -1'],
+    ['default above max', { containerMax: { cpu: Cpu.millicores(200) } }, 'prop "containerDefaults.cpu.limit" is 500, which is above containerMax.cpu Cpu.millicores(200). Lower the default limit or raise containerMax.cpu.'],
+    ['min above max', { containerMin: { memory: Size.gibibytes(4) } }, 'prop "containerMin.memory" is Size.gibibytes(4), which is greater than containerMax.memory Size.gibibytes(2)'],
   ];
   test.each(cases)('%s', (_name, props, expected) => {
     expect(errorOf(() => synthEnv(props, false))).toContain(`test/env (PreviewEnvironment): ${expected}`);

@@ -117,7 +117,11 @@ describe('OfflineMirrorService: the mirror for a whole namespace', () => {
 
     const policy = resourceNamed(json, 'kubernetes_network_policy_v1', 'allow-offline-mirror');
     expect(dig(policy, 'spec.pod_selector.match_labels')).toMatchObject({ 'app.kubernetes.io/name': 'offline-mirror' });
-    expect(dig(policy, 'spec.ingress.0')).toEqual({ from: [{ pod_selector: {} }], ports: [{ port: '8686', protocol: 'TCP' }] });
+    // The environment's own pods, never `pod_selector {}`.
+    expect(dig(policy, 'spec.ingress.0')).toEqual({
+      from: [{ pod_selector: { match_labels: { 'app.kubernetes.io/managed-by': 'terraform', 'app.kubernetes.io/part-of': 'preview' } } }],
+      ports: [{ port: '8686', protocol: 'TCP' }],
+    });
     const service = resourceNamed(json, 'kubernetes_service_v1', 'offline-mirror');
     expect(dig(service, 'spec.port.0.port')).toBe(8686);
     expect(resourcesOf(json, 'kubernetes_deployment_v1')).toHaveLength(1);

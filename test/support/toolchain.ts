@@ -58,8 +58,8 @@ export function tofu(dir: string, args: readonly string[], env: Record<string, s
 
 let goTools: Record<string, string> | undefined;
 
-/** Third-party Go checkers built by scripts/go-tools.sh (cached by version): `oras`. */
-export function goTool(name: 'oras'): string {
+/** Third-party Go checkers built by scripts/go-tools.sh (cached by version): `oras`, `kube_score`. */
+export function goTool(name: 'oras' | 'kube_score'): string {
   if (!goTools) {
     const out = execFileSync('bash', [join(ROOT, 'scripts/go-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     goTools = Object.fromEntries([...out.matchAll(/^export AGC_([A-Z_]+)=(.*)$/gm)].map((m) => [m[1].toLowerCase(), m[2]]));

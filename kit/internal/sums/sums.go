@@ -7,7 +7,9 @@
 //	path  = relative POSIX path: no leading "/", no "." or ".." or empty
 //	        segment, no control character (NUL, tab, CR, LF, DEL) or backslash
 //
-// Every line ends in LF (the last one too), and no path appears twice.
+// Every line ends in LF (the last one too), no path appears twice, and the
+// file does not list itself. The cases in testdata/sha256sums-grammar.json at
+// the repository root hold every verifier of ours (Go and TypeScript) to it.
 package sums
 
 import (
@@ -87,6 +89,9 @@ func Parse(data []byte) (*Sums, error) {
 		}
 		if why := CheckPath(path); why != "" {
 			return nil, fmt.Errorf("SHA256SUMS line %d names %q, which %s", n, clip(path), why)
+		}
+		if path == "SHA256SUMS" {
+			return nil, fmt.Errorf("SHA256SUMS line %d lists SHA256SUMS itself", n)
 		}
 		if _, dup := s.byPath[path]; dup {
 			return nil, fmt.Errorf("SHA256SUMS line %d lists %q a second time", n, clip(path))

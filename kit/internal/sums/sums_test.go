@@ -23,7 +23,7 @@ func expand(s string) string {
 }
 
 func TestGrammarTable(t *testing.T) {
-	data, err := os.ReadFile("testdata/grammar.json")
+	data, err := os.ReadFile("../../../testdata/sha256sums-grammar.json")
 	if err != nil {
 		t.Fatal(err)
 	}

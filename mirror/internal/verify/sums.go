@@ -70,7 +70,7 @@ func ParseSums(data []byte) ([]Sum, error) {
 			return nil, fmt.Errorf("%s line %d: not \"<sha256>  <path>\"", SumsName, n)
 		}
 		var s Sum
-		if _, err := hex.Decode(s.Hash[:], line[:64]); err != nil {
+		if _, err := hex.Decode(s.Hash[:], line[:64]); err != nil || !bytes.Equal(bytes.ToLower(line[:64]), line[:64]) {
 			return nil, fmt.Errorf("%s line %d: bad hex digest", SumsName, n)
 		}
 		s.Path = string(line[66:])
