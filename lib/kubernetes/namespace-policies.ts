@@ -434,15 +434,16 @@ export class ContainerDefaults extends LimitRangeV1 {
       out.push(...hi[k]._problems(`${maxProp}.${k}`), ...lo[k]._problems(`${minProp}.${k}`));
     }
     if (out.length > before) return out;
-    const rows: Array<[string, number, number, number, number, Cpu | Size, Cpu | Size]> = [
-      ['cpu', r.cpuRequest.toMillicores(), r.cpuLimit.toMillicores(), lo.cpu.toMillicores(), hi.cpu.toMillicores(), lo.cpu, hi.cpu],
-      ['memory', r.memoryRequest.toBytes(), r.memoryLimit.toBytes(), lo.memory.toBytes(), hi.memory.toBytes(), lo.memory, hi.memory],
-      ['ephemeralStorage', r.storageRequest.toBytes(), r.storageLimit.toBytes(), lo.ephemeralStorage.toBytes(), hi.ephemeralStorage.toBytes(), lo.ephemeralStorage, hi.ephemeralStorage],
+    const n = (v: Cpu | Size) => (v instanceof Cpu ? v.toMillicores() : v.toBytes());
+    const rows: Array<[string, Cpu | Size, Cpu | Size, Cpu | Size, Cpu | Size]> = [
+      ['cpu', r.cpuRequest, r.cpuLimit, lo.cpu, hi.cpu],
+      ['memory', r.memoryRequest, r.memoryLimit, lo.memory, hi.memory],
+      ['ephemeralStorage', r.storageRequest, r.storageLimit, lo.ephemeralStorage, hi.ephemeralStorage],
     ];
-    for (const [k, request, limit, low, high, lowV, highV] of rows) {
-      if (low > high) out.push({ prop: `${minProp}.${k}`, value: lowV, problem: `is greater than ${maxProp}.${k} ${highV}`, fix: `Lower ${minProp}.${k} or raise ${maxProp}.${k}.` });
-      else if (limit > high) out.push({ prop: `${prop}.${k}.limit`, value: limit, problem: `is above ${maxProp}.${k} ${highV}`, fix: `Lower the default limit or raise ${maxProp}.${k}.` });
-      else if (request < low) out.push({ prop: `${prop}.${k}.request`, value: request, problem: `is below ${minProp}.${k} ${lowV}`, fix: `Raise the default request or lower ${minProp}.${k}.` });
+    for (const [k, request, limit, low, high] of rows) {
+      if (n(low) > n(high)) out.push({ prop: `${minProp}.${k}`, value: low, problem: `is greater than ${maxProp}.${k} ${high}`, fix: `Lower ${minProp}.${k} or raise ${maxProp}.${k}.` });
+      else if (n(limit) > n(high)) out.push({ prop: `${prop}.${k}.limit`, value: limit, problem: `is above ${maxProp}.${k} ${high}`, fix: `Lower the default limit or raise ${maxProp}.${k}.` });
+      else if (n(request) < n(low)) out.push({ prop: `${prop}.${k}.request`, value: request, problem: `is below ${minProp}.${k} ${low}`, fix: `Raise the default request or lower ${minProp}.${k}.` });
     }
     return out;
   }

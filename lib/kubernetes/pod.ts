@@ -478,7 +478,7 @@ export class Container {
     const problems: PropProblem[] = [];
     const bad = checkEnvVarName(name);
     if (bad) problems.push({ prop: 'env', value: name, problem: bad, fix: 'Rename it to letters, digits and "_", such as "LOG_LEVEL".' });
-    if (!(value instanceof EnvValue)) problems.push({ prop: `env["${name}"]`, value, problem: 'is not a string', fix: 'Quote the value, e.g. "8080".' });
+    if (!(value instanceof EnvValue)) problems.push({ prop: `env["${name}"]`, value, problem: 'is not an EnvValue', fix: 'Use EnvValue.fromValue("text"), EnvValue.fromSecretKey(…) or EnvValue.fromConfigMapKey(…).' });
     else problems.push(...value._problems(`env["${name}"]`));
     if (this.envVars.some(([n]) => n === name)) {
       problems.push({ prop: 'env', value: name, problem: `is already set on ${this.describe()}`, fix: `Set "${name}" once: remove it from one of the two places that set it.` });

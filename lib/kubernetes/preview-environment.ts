@@ -5,13 +5,14 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { Annotations, TerraformVariable } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
+import { Cpu, Size } from '../core/size';
 import { AirgapError, PropProblem } from '../core/errors';
 import { PropChecker } from '../private/prop-checker';
 import { amounts, ResourceAmounts, showAmount } from '../private/resources';
 import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, checkObjectName, labelMapProblems } from '../private/validation';
 import { GoService, GoServiceOptions } from './go-service';
 import { WellKnownLabels } from './labels';
-import { ClusterDnsPeer, ContainerBounds, ContainerDefaults, IngressControllerPeer, MonitoringPeer, NamespaceNetworkPolicy, NamespaceQuota, NamespaceQuotaLimits } from './namespace-policies';
+import { ClusterDnsPeer, ContainerBounds, ContainerDefaults, IngressControllerPeer, MonitoringPeer, NamespaceNetworkPolicy, NamespaceQuota, NamespaceQuotaLimits, ResolvedBounds } from './namespace-policies';
 import { RegistryCredentials } from './registry-credentials';
 import { PreviewName } from './preview-name';
 import { ContainerResources } from './resources';
@@ -500,6 +501,10 @@ export interface EnvironmentRegistryCredentialsProps {
   readonly name?: string;
 }
 
+function boundAmounts(b: ResolvedBounds): ResourceAmounts {
+  return { cpu: b.cpu.toMillicores(), memory: b.memory.toBytes(), storage: b.ephemeralStorage.toBytes() };
+}
+
 function policyName(prefix: string, service: string): string {
   return `${prefix}-${service}`.slice(0, 63).replace(/-+$/, '');
 }
@@ -544,8 +549,8 @@ const KINDS: Array<[keyof ResourceAmounts, 'requests' | 'limits', keyof Namespac
  */
 function fitProblems(quota: Required<NamespaceQuotaLimits>, range: ContainerDefaults, services: GoService[]): PropProblem[] {
   const out: PropProblem[] = [];
-  const max = amounts({ cpuRequest: range.max.cpu, cpuLimit: range.max.cpu, memoryRequest: range.max.memory, memoryLimit: range.max.memory, storageRequest: range.max.ephemeralStorage, storageLimit: range.max.ephemeralStorage }).limits;
-  const min = amounts({ cpuRequest: range.min.cpu, cpuLimit: range.min.cpu, memoryRequest: range.min.memory, memoryLimit: range.min.memory, storageRequest: range.min.ephemeralStorage, storageLimit: range.min.ephemeralStorage }).requests;
+  const max = boundAmounts(range.max);
+  const min = boundAmounts(range.min);
   const propOf = { cpu: 'cpu', memory: 'memory', storage: 'ephemeralStorage' } as const;
   for (const service of services) {
     for (const container of service.pod._charged()) {
@@ -579,8 +584,8 @@ function fitProblems(quota: Required<NamespaceQuotaLimits>, range: ContainerDefa
     });
   }
   for (const [k, side, key, hard] of KINDS) {
-    const cap = quota[key] as { toMillicores?: () => number; toBytes?: () => number };
-    const limit = k === 'cpu' ? (cap.toMillicores as () => number)() : (cap.toBytes as () => number)();
+    const cap = quota[key];
+    const limit = cap instanceof Cpu ? cap.toMillicores() : (cap as Size).toBytes();
     const total = pods.reduce((n, p) => n + p.peak * p.pod[side][k], 0);
     if (total > limit) {
       out.push({

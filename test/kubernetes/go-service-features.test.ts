@@ -70,6 +70,7 @@ describe('config and secrets', () => {
     const svc = new GoService(stack, 'f', { image: IMAGE });
     svc.pod.addContainer(c);
     expect(errorOf(() => c.addEnvFrom(EnvSource.secret('s')))).toContain('prop "envFrom" is "s", which is already read by container "x" of GoService test/f');
+    expect(errorOf(() => c.addEnvValue('Y', 'text' as unknown as EnvValue))).toContain('prop "env["Y"]" is "text", which is not an EnvValue. Use EnvValue.fromValue("text")');
     const secretVolume = Volume.secret('creds', 'creds');
     svc.pod.addVolume(secretVolume);
     expect(errorOf(() => c.mount('/creds', secretVolume, { readOnly: false }))).toContain('prop "mount readOnly" is false, which is refused for volume "creds": ConfigMap and Secret volumes are mounted read-only');

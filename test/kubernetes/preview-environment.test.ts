@@ -294,7 +294,7 @@ describe('PreviewEnvironment bad input', () => {
     ['pull secret name', { imagePullSecrets: ['Bad_Name'] }, 'prop "imagePullSecrets" is "Bad_Name"'],
     ['quota ephemeral order', { quota: { requestsEphemeralStorage: Size.gibibytes(32) } }, 'prop "quota.requestsEphemeralStorage" is Size.gibibytes(32), which is greater than limitsEphemeralStorage Size.gibibytes(16)'],
     ['quota pvcs', { quota: { persistentVolumeClaims: -1 } }, 'prop "quota.persistentVolumeClaims" is -1'],
-    ['default above max', { containerMax: { cpu: Cpu.millicores(200) } }, 'prop "containerDefaults.cpu.limit" is 500, which is above containerMax.cpu Cpu.millicores(200). Lower the default limit or raise containerMax.cpu.'],
+    ['default above max', { containerMax: { cpu: Cpu.millicores(200) } }, 'prop "containerDefaults.cpu.limit" is Cpu.millicores(500), which is above containerMax.cpu Cpu.millicores(200). Lower the default limit or raise containerMax.cpu.'],
     ['min above max', { containerMin: { memory: Size.gibibytes(4) } }, 'prop "containerMin.memory" is Size.gibibytes(4), which is greater than containerMax.memory Size.gibibytes(2)'],
   ];
   test.each(cases)('%s', (_name, props, expected) => {

@@ -36,6 +36,10 @@ describe('OfflineMirror as a sidecar', () => {
     expect(dig(server, 'readiness_probe.exec.command')).toEqual(['/usr/local/bin/offline-mirror', '-healthcheck', 'http://127.0.0.1:8686/readyz']);
     expect(dig(server, 'liveness_probe.exec.command')).toEqual(['/usr/local/bin/offline-mirror', '-healthcheck', 'http://127.0.0.1:8686/healthz']);
     expect(server.volume_mount).toEqual([{ name: 'offline-mirror-bundle', mount_path: '/var/run/offline-mirror/bundle', read_only: true }]);
+    // The 2Gi bundle is charged to the sidecar that mounts it; the tools volume, which only init containers mount, to the main container.
+    expect(dig(server, 'resources')).toEqual({ requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '2064Mi' }, limits: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '2112Mi' } });
+    expect(dig(byName(pod.container, 'api'), 'resources.requests.ephemeral-storage')).toBe('144Mi');
+    expect(dig(pod, 'affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.0.pod_affinity_term.topology_key')).toBe('kubernetes.io/hostname');
 
     const [tools, bundle] = pod.init_container as Container[];
     expect(tools).toMatchObject({ name: 'offline-mirror-tools', image: MIRROR, args: ['-install-self', '/var/run/offline-mirror/tools/offline-mirror'] });
