@@ -334,7 +334,33 @@ function carry(f: Figures, machineLine: string): string {
   ].join('\n');
 }
 
-const RENDERERS: Record<string, (f: Figures, machineLine: string) => string> = { 'go-image': goImage, 'offline-mirror': offlineMirror, 'synth-scale': synthScale, carry };
+function policyCost(f: Figures, machineLine: string): string {
+  type Side = { workMs: number; wallMs: number; cpuMs: number; maxRssMiB: number };
+  const on = f.withPacks as Side;
+  const off = f.withoutPacks as Side;
+  const ratio = Number(f.workRatio);
+  const row = (what: string, x: Side) => `| ${what} | ${(x.workMs / 1000).toFixed(2)} s | ${(x.wallMs / 1000).toFixed(2)} s | ${(x.cpuMs / 1000).toFixed(2)} s | ${x.maxRssMiB.toFixed(0)} MiB |`;
+  return [
+    `## Policy packs: their cost at N = ${String(f.environments)} environments`,
+    '',
+    machineLine,
+    '',
+    'Reproduce: `npm run bench -- policy-cost`. The synth-scale workload (one AirgapStack, N preview environments with one',
+    'GoService and its OfflineMirror sidecar each), with every pack on (the default) and with `StackPolicy.only(reason)` (no',
+    `packs), ${String(f.runs)} pairs alternating which runs first, each a fresh \`node\` process on precompiled JavaScript; medians.`,
+    '',
+    '| packs | construct + synth | wall | CPU | peak RSS |',
+    '| --- | --- | --- | --- | --- |',
+    row('restricted, air gap, hygiene (default)', on),
+    row('none', off),
+    '',
+    `Ratio, packs on over off (median of the pairs): **${ratio.toFixed(3)}** construct + synth, ${Number(f.wallRatio).toFixed(3)} wall; target at most ${String(f.target)}: ${ratio <= Number(f.target) ? 'met' : 'missed'}.`,
+    'The packs render each kubernetes and docker resource once more (its own `toTerraform()`), walk it, and add one report file per stack.',
+    '',
+  ].join('\n');
+}
+
+const RENDERERS: Record<string, (f: Figures, machineLine: string) => string> = { 'go-image': goImage, 'offline-mirror': offlineMirror, 'synth-scale': synthScale, 'policy-cost': policyCost, carry };
 
 /** Rewrites BENCHMARKS.md from the saved results. */
 export function renderBenchmarks(): void {

@@ -168,7 +168,7 @@ function timed(command: string, args: readonly string[], options: SpawnSyncOptio
  * project's node_modules beside it and copies examples/hello-go, which the
  * image stack stages from `__dirname`.
  */
-function compile(dir: string): { jsRoot: string; ms: number } {
+export function compile(dir: string): { jsRoot: string; ms: number } {
   const jsRoot = join(dir, 'js');
   const tsconfig = join(dir, 'tsconfig.json');
   writeFileSync(
@@ -187,7 +187,7 @@ function compile(dir: string): { jsRoot: string; ms: number } {
 }
 
 /** One run of the child script in a fresh process. */
-function runChild(
+export function runChild(
   jsRoot: string,
   work: string,
   mode: ChildMode,

@@ -6,7 +6,7 @@
  */
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App } from 'cdktf';
-import { AirgapStack, Duration, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe } from '../lib';
+import { AirgapStack, Duration, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe, StackPolicy } from '../lib';
 
 /**
  * Everything both sides of the benchmark are built from, in one place: a later
@@ -89,7 +89,9 @@ export function branchOf(i: number): string {
  * GoService added through `addService`.
  */
 export function buildOurs(app: App, environments: number, spec: WorkloadSpec = WORKLOAD): AirgapStack {
-  const stack = new AirgapStack(app, spec.stackId);
+  // AGC_POLICY=off: the same stack without the rule packs, so bench/policy-cost.ts can size what they cost.
+  const policy = process.env.AGC_POLICY === 'off' ? StackPolicy.only('benchmark: synth without the rule packs, to size their cost') : undefined;
+  const stack = new AirgapStack(app, spec.stackId, { policy });
   new KubernetesProvider(stack, 'kubernetes', {});
   for (let i = 0; i < environments; i++) {
     const env = new PreviewEnvironment(stack, `Preview${i}`, {

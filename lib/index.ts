@@ -79,7 +79,9 @@ export { OfflineMirrorService, OfflineMirrorServiceProps } from './offline/offli
 
 // Air-gap policy: the aspect and its rules.
 export { AirgapRules, IAirgapRule, ImageUse, RuleOutcome, RuleResult } from './airgap/airgap-rules';
-export { AirgapFinding, AirgapPolicy, AirgapPolicyProps } from './airgap/airgap-policy';
+export { AirgapPolicy, AirgapPolicyProps } from './airgap/airgap-policy';
+export { PolicyCheckOptions, PolicyFinding, PolicyLevel, PolicyPack, PolicyRuleInfo } from './policy/rules';
+export { PolicyChecks, PolicySuppression, StackPolicy } from './policy/policy-checks';
 
 // Stacks: the portable stack and what its offline kit records.
 export { AirgapStack, AirgapStackProps, IStackArtifact } from './stack/airgap-stack';

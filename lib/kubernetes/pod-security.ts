@@ -32,6 +32,16 @@ export class PodSecurityOptOut {
     this.controls = [...controls];
   }
 
+  /** The policy rules (ids) a pod with this opt-out is exempt from. @internal */
+  _ruleIds(): string[] {
+    const ids: Record<RestrictedControl, string[]> = {
+      [RestrictedControl.RUN_AS_ROOT]: ['PS14-run-as-non-root', 'PS15-run-as-user'],
+      [RestrictedControl.PRIVILEGE_ESCALATION]: ['PS13-privilege-escalation'],
+      [RestrictedControl.CAPABILITIES]: ['PS4-capabilities'],
+    };
+    return [...new Set(this.controls.flatMap((c) => ids[c] ?? []))].sort();
+  }
+
   /** True when this opt-out covers `control`. */
   covers(control: RestrictedControl): boolean {
     return this.controls.includes(control);

@@ -17,6 +17,7 @@ import { AirgapError } from '../core/errors';
 import { PropChecker } from '../private/prop-checker';
 import { hostPlatform, ImageRecord, writeOfflineKit } from '../private/offline-kit';
 import { KitContents } from './kit-contents';
+import { PolicyChecks, StackPolicy } from '../policy/policy-checks';
 
 /** Props for {@link AirgapStack}. */
 export interface AirgapStackProps {
@@ -68,6 +69,13 @@ export interface AirgapStackProps {
    * @default - no lock file, and synth warns
    */
   readonly providerMirror?: string;
+  /**
+   * The rule packs the stack runs at synth, and the registries images may
+   * come from. Errors fail synth; `offline/policy-report.json` lists every
+   * finding and suppression.
+   * @default StackPolicy.defaults(): the restricted, air-gap and hygiene packs; images from any non-public registry
+   */
+  readonly policy?: StackPolicy;
 }
 
 const AIRGAP_STACK = Symbol.for('airgap-go-constructs.AirgapStack');
@@ -136,6 +144,8 @@ export class AirgapStack extends TerraformStack {
   public readonly providerPlatforms: string[];
   /** The provider mirror the lock files are computed from, if any. */
   public readonly providerMirror?: string;
+  /** The rule packs this stack runs at synth, with the findings of the last synth. */
+  public readonly policyChecks: PolicyChecks;
   /** Set once prepareStack has run, so the preparing aspect does not run it a second time. */
   private prepared = false;
 
@@ -168,6 +178,9 @@ export class AirgapStack extends TerraformStack {
     if (mirror !== undefined && !existsSync(resolve(mirror))) {
       c.fail('providerMirror', mirror, 'is not a folder on this machine', 'Point it at the folder `tofu providers mirror DIR` wrote, or leave it out (no lock file is written then).');
     }
+    const policy = props.policy ?? StackPolicy.defaults();
+    if (!(policy instanceof StackPolicy)) c.fail('policy', policy, 'is not a StackPolicy', 'Use StackPolicy.defaults(), or StackPolicy.only("<why>", PolicyPack.RESTRICTED, ...).');
+    else for (const p of policy._problems('policy')) c.fail(p.prop, p.value, p.problem, p.fix);
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
     this.providerVersions = props.providerVersions ?? {};
@@ -201,6 +214,10 @@ export class AirgapStack extends TerraformStack {
     // aspects, so an aspect prepares the stack there: all three then render the
     // same cdk.tf.json (backend and provider pins included).
     Aspects.of(this).add(new PrepareOnce(this));
+    // Every resource is judged by the packs; the report is an artifact, so the kit's SHA256SUMS covers it.
+    this.policyChecks = new PolicyChecks(this, policy, false);
+    Aspects.of(this).add(this.policyChecks);
+    if (props.offlineKit !== false) this.addArtifact({ writeTo: (dir) => this.policyChecks._writeReport(dir) });
   }
 
   /**

@@ -146,7 +146,8 @@ wait_for etcd curl -fsS "http://127.0.0.1:$etcd_port/health"
 # Admission: PodSecurity named explicitly; everything else is the release's
 # default set (NamespaceLifecycle, LimitRanger, ServiceAccount,
 # ResourceQuota, ...). No flag weakens Pod Security: privileged containers are
-# refused outright (--allow-privileged=false).
+# refused outright (--allow-privileged=false), unless AGC_KUBE_ALLOW_PRIVILEGED=true
+# (the policy oracle's cluster, where Pod Security alone must judge them).
 start apiserver "$AGC_KUBE_APISERVER" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$kube_port" \
   --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -157,7 +158,7 @@ start apiserver "$AGC_KUBE_APISERVER" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --authorization-mode=RBAC \
   --enable-admission-plugins=PodSecurity \
-  --allow-privileged=false \
+  --allow-privileged="${AGC_KUBE_ALLOW_PRIVILEGED:-false}" \
   --profiling=false
 ready_api() {
   curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \

@@ -69,7 +69,10 @@ describe('AirgapPolicy aspect', () => {
     AirgapPolicy.apply(s2, { mirror: MIRROR });
     const web = new GoService(s2, 'web', { image: `registry.internal/team/web@${D}` });
     AirgapPolicy.suppress(web, 'AG9-typo', 'a long enough reason');
-    expect(synthError(app)).toContain('[test/web] AirgapPolicy.suppress names rule "AG9-typo", which no AirgapPolicy over test/web applies (its rules: AG2-allowed-registry, AG1-pinned-by-digest). Fix: use one of those ids, or remove the suppression.');
+    const message = synthError(app);
+    expect(message).toContain('[test/web] suppression names rule "AG9-typo", which no policy over test/web applies (its rules: PS1-host-namespaces, ');
+    expect(message).toContain('AG2-allowed-registry, AG1-pinned-by-digest, AG3-pull-policy, HY1-resources');
+    expect(message).toContain('). Fix: use one of those ids, or remove the suppression.');
   });
 
   test('a custom rule can be suppressed, and the suppression and finding reach construct metadata', () => {
@@ -88,8 +91,10 @@ describe('AirgapPolicy aspect', () => {
     expect(message).toContain('[test/web/Deployment] [ORG1-no-latest] kubernetes_deployment_v1 field spec.template.spec.container.0.image: image "registry.internal/team/web:latest@');
     expect(message).not.toContain('[test/api/Deployment]');
     expect(api.node.metadata.filter((m) => m.type === 'airgap-go-constructs:suppression').map((m) => m.data)).toEqual([{ rule: 'ORG1-no-latest', reason: 'the vendor publishes only latest; digest pinned' }]);
-    const findings = web.deployment.node.metadata.filter((m) => m.type === 'airgap-go-constructs:finding').map((m) => m.data as { rule: string; outcome: string });
-    expect(findings).toEqual([expect.objectContaining({ rule: 'ORG1-no-latest', outcome: 'non-compliant', reason: 'is tagged latest' })]);
+    const findings = web.deployment.node.metadata.filter((m) => m.type === 'airgap-go-constructs:finding').map((m) => m.data as { rule: string; message: string });
+    expect(findings).toEqual([expect.objectContaining({ rule: 'ORG1-no-latest', level: 'error', pack: 'airgap', message: expect.stringMatching(/^image "registry.internal\/team\/web:latest@sha256:f+" is tagged latest$/) })]);
+    const suppressed = api.deployment.node.metadata.filter((m) => m.type === 'airgap-go-constructs:finding').map((m) => m.data);
+    expect(suppressed).toEqual([expect.objectContaining({ rule: 'ORG1-no-latest', suppressedBecause: 'the vendor publishes only latest; digest pinned', suppressedAt: 'test/api' })]);
   });
 
   test('idempotent: a target inside its own source is not rewritten again, and two synths give the same bytes', () => {
@@ -115,7 +120,7 @@ describe('AirgapPolicy aspect', () => {
     expect(errorOf(() => AirgapPolicy.apply(stack, { mirror: {} as RegistryMirror }))).toContain('prop "mirror" is {}, which is not a RegistryMirror');
   });
 
-  test('offline/airgap-report.json lists every verdict, beside the kit and under its SHA256SUMS', () => {
+  test('offline/policy-report.json lists the suppressed AG1 finding with its reason, beside the kit and under its SHA256SUMS', () => {
     const { app, stack } = newStack('preview');
     AirgapPolicy.apply(stack, { mirror: MIRROR });
     const api = new GoService(stack, 'api', { image: 'docker.io/library/nginx:1.27' });
@@ -123,19 +128,26 @@ describe('AirgapPolicy aspect', () => {
     AirgapPolicy.suppress(api, 'AG1-pinned-by-digest', 'vendor ships only a moving tag; re-mirrored nightly');
     app.synth();
     const dir = join(app.outdir, 'stacks', 'preview');
-    const report = JSON.parse(readFileSync(join(dir, 'offline', 'airgap-report.json'), 'utf8')) as { stack: string; summary: Record<string, number>; findings: Array<Record<string, string>> };
+    const report = JSON.parse(readFileSync(join(dir, 'offline', 'policy-report.json'), 'utf8')) as { stack: string; summary: Record<string, number>; findings: Array<Record<string, string>>; suppressions: unknown[] };
     expect(report.stack).toBe('preview');
-    expect(report.summary).toEqual({ compliant: 3, nonCompliant: 0, notApplicable: 0, suppressed: 1 });
-    expect(report.findings).toContainEqual({
-      rule: 'AG1-pinned-by-digest',
-      construct: 'preview/api/Deployment',
-      resourceType: 'kubernetes_deployment_v1',
-      field: 'spec.template.spec.container.0.image',
-      image: 'registry.internal/library/nginx:1.27',
-      outcome: 'suppressed',
-      reason: 'is not pinned by digest; suppressed: vendor ships only a moving tag; re-mirrored nightly',
-    });
-    expect(readFileSync(join(dir, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}offline\/airgap-report\.json$/m);
+    expect(report.summary).toEqual({ resourcesChecked: 6, errors: 0, warnings: 0, infos: 0, suppressed: 1 });
+    expect(report.findings).toEqual([
+      {
+        rule: 'AG1-pinned-by-digest',
+        pack: 'airgap',
+        level: 'error',
+        resourceType: 'kubernetes_deployment_v1',
+        address: expect.stringMatching(/^kubernetes_deployment_v1\.api_Deployment_[0-9A-F]{8}$/),
+        construct: 'preview/api/Deployment',
+        field: 'spec.template.spec.container.0.image',
+        message: 'image "registry.internal/library/nginx:1.27" is not pinned by digest',
+        fix: expect.stringContaining('name@sha256:<digest>'),
+        suppressedBecause: 'vendor ships only a moving tag; re-mirrored nightly',
+        suppressedAt: 'preview/api',
+      },
+    ]);
+    expect(report.suppressions).toEqual([{ construct: 'preview/api', rule: 'AG1-pinned-by-digest', reason: 'vendor ships only a moving tag; re-mirrored nightly', covered: 1 }]);
+    expect(readFileSync(join(dir, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}offline\/policy-report\.json$/m);
   });
 
   test('a digest known only after apply (a GoImage imageRef) counts as pinned', () => {

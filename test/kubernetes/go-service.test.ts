@@ -2,7 +2,9 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { Testing, TerraformVariable } from 'cdktf';
 import { AirgapError, ContainerSecurityContext, Cpu, Duration, GoService, GoServiceProps, PodSecurityOptOut, Probe, RestrictedControl, Size } from '../../lib';
-import { Container, RESTRICTED_CONTROLS } from '../support/restricted';
+import '../../lib/testing';
+import { PolicyChecks } from '../../lib';
+import { Container } from '../support/synth';
 import { dig, errorOf, newStack, onlyResource, resourcesOf, synthJson } from '../support/synth';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -25,17 +27,21 @@ describe('GoService defaults satisfy every Pod Security "restricted" control', (
     ['one replica, tcp probes, startup probe, env', { replicas: 1, liveness: Probe.tcp(), readiness: Probe.tcp(), startup: Probe.http('/healthz', { failureThreshold: 30 }), env: { A: 'b' } }],
     ['NET_BIND_SERVICE added, writable root', { securityContext: new ContainerSecurityContext({ addCapabilities: ['NET_BIND_SERVICE'], readOnlyRootFilesystem: false }), port: 80 }],
   ];
-  for (const [variant, props] of variants) {
-    const spec = podSpec(props);
-    test.each(RESTRICTED_CONTROLS)(`${variant}: %s`, (_control, holds) => {
-      expect(holds(spec)).toBe(true);
-    });
-  }
+  test.each(variants)('%s: the restricted, air-gap and hygiene packs find nothing', (_variant, props) => {
+    const { stack } = synthService(props);
+    expect(stack).toPassRestrictedPack();
+    expect(stack).toPassAirgapPack();
+    expect(PolicyChecks.of(stack)?.findings).toEqual([]);
+  });
 
-  test('the table can fail: a root opt-out breaks the non-root controls', () => {
-    const spec = podSpec({ securityContext: new ContainerSecurityContext({ user: 0 }), podSecurityOptOut: PodSecurityOptOut.allow('legacy image needs root for a migration', RestrictedControl.RUN_AS_ROOT) });
-    const failing = RESTRICTED_CONTROLS.filter(([, holds]) => !holds(spec)).map(([name]) => name);
-    expect(failing).toEqual(['runAsNonRoot: true on the pod or every container', 'runAsUser: not 0 anywhere']);
+  test('the pack can fail: a root opt-out breaks the non-root controls, and only the opt-out lets it through', () => {
+    const props = { securityContext: new ContainerSecurityContext({ user: 0 }), podSecurityOptOut: PodSecurityOptOut.allow('legacy image needs root for a migration', RestrictedControl.RUN_AS_ROOT) };
+    const { stack } = synthService(props);
+    const findings = PolicyChecks.of(stack)?.findings ?? [];
+    expect([...new Set(findings.map((f) => f.rule))]).toEqual(['PS14-run-as-non-root', 'PS15-run-as-user']);
+    expect(new Set(findings.map((f) => f.suppressedBecause))).toEqual(new Set(['PodSecurityOptOut: legacy image needs root for a migration']));
+    expect(stack).toPassRestrictedPack();
+    expect(Testing.synth(stack)).not.toPassRestrictedPack();
   });
 });
 

@@ -1,7 +1,8 @@
 import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { AirgapError, Container, ContainerSecurityContext, Cpu, Duration, GoService, IPodExtension, Pod, PodSecurityOptOut, Probe, RestrictedControl, Size, Volume } from '../../lib';
-import { Container as RenderedContainer, RESTRICTED_CONTROLS } from '../support/restricted';
+import '../../lib/testing';
+import { Container as RenderedContainer } from '../support/synth';
 import { dig, errorOf, newStack, onlyResource, synthJson } from '../support/synth';
 
 const IMAGE = `registry.internal/team/hello@sha256:${'1'.repeat(64)}`;
@@ -63,7 +64,7 @@ describe('Pod model', () => {
       { name: 'tmp', empty_dir: { size_limit: '64Mi' } },
       { name: 'side-scratch', empty_dir: { size_limit: '16Mi' } },
     ]);
-    for (const [, holds] of RESTRICTED_CONTROLS) expect(holds(pod)).toBe(true);
+    expect(stack).toPassRestrictedPack();
     expect(api.pod.containers.map((c) => c.name)).toEqual(['api', 'side']);
   });
 

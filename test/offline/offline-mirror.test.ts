@@ -1,6 +1,8 @@
 import { Testing } from 'cdktf';
 import { ChecksumDatabase, Cpu, GoService, OfflineBundle, OfflineMirror, OfflineMirrorProps, OfflineMirrorService, PreviewEnvironment, Size } from '../../lib';
-import { Container, containersOf, RESTRICTED_CONTROLS } from '../support/restricted';
+import '../../lib/testing';
+import { PolicyChecks } from '../../lib';
+import { Container, containersOf } from '../support/synth';
 import { dig, errorOf, newStack, onlyResource, resourceNamed, resourcesOf, synthJson } from '../support/synth';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -80,12 +82,13 @@ describe('OfflineMirror as a sidecar', () => {
   });
 
   describe('every container, init containers included, satisfies Pod Security "restricted"', () => {
-    const { pod } = sidecarPod();
+    const { pod, stack } = sidecarPod();
     test('the pod has the sidecar and both init containers', () => {
       expect(containersOf(pod).map((c) => c.name)).toEqual(['api', 'offline-mirror', 'offline-mirror-tools', 'offline-mirror-bundle']);
     });
-    test.each(RESTRICTED_CONTROLS)('%s', (_control, holds) => {
-      expect(holds(pod)).toBe(true);
+    test('the restricted pack finds nothing, in any of the four containers, and neither do the other packs', () => {
+      expect(stack).toPassRestrictedPack();
+      expect(PolicyChecks.of(stack)?.findings).toEqual([]);
     });
     test('read-only root filesystems and uid 65532 everywhere', () => {
       for (const c of containersOf(pod)) {
@@ -117,7 +120,7 @@ describe('OfflineMirrorService: the mirror for a whole namespace', () => {
     expect(server.volume_mount).toContainEqual({ name: 'offline-mirror-bundle', mount_path: '/var/run/offline-mirror/bundle', read_only: true });
     expect((pod.init_container as Container[]).map((c) => c.name)).toEqual(['offline-mirror-tools', 'offline-mirror-bundle']);
     expect(pod.service_account_name).toBeDefined();
-    for (const [, holds] of RESTRICTED_CONTROLS) expect(holds(pod)).toBe(true);
+    expect(PolicyChecks.check('kubernetes_deployment_v1', deployment)).toEqual([]);
 
     const policy = resourceNamed(json, 'kubernetes_network_policy_v1', 'allow-offline-mirror');
     expect(dig(policy, 'spec.pod_selector.match_labels')).toMatchObject({ 'app.kubernetes.io/name': 'offline-mirror' });

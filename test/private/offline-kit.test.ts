@@ -54,11 +54,11 @@ describe('offline apply kit', () => {
   test('SHA256SUMS covers every file, including other artifacts, and verify.sh accepts the untouched tree', () => {
     const { dir, stack } = synthKit();
     const listed = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.slice(66));
-    expect(listed).toEqual(['cdk.tf.json', 'offline/images.json', 'offline/images.txt', 'offline/providers.json', 'offline/providers.txt', 'offline/terraformrc', 'offline/tofurc', 'offline/verify.sh', 'payload.bin']);
+    expect(listed).toEqual(['cdk.tf.json', 'offline/images.json', 'offline/images.txt', 'offline/policy-report.json', 'offline/providers.json', 'offline/providers.txt', 'offline/terraformrc', 'offline/tofurc', 'offline/verify.sh', 'payload.bin']);
     expect(readFileSync(join(dir, 'SHA256SUMS'), 'utf8')).toBe(sha256sums(dir));
     const r = verify(dir, stack.offlineKit?.sumsDigest as string);
     expect(r.status).toBe(0);
-    expect(r.out).toContain(`verify: OK, 9 files match SHA256SUMS, whose sha256 is the pinned ${stack.offlineKit?.sumsDigest}`);
+    expect(r.out).toContain(`verify: OK, 10 files match SHA256SUMS, whose sha256 is the pinned ${stack.offlineKit?.sumsDigest}`);
   });
 
   test('verify.sh fails on one flipped byte, naming the file', () => {

@@ -60,3 +60,11 @@ export function resourceNamed(json: SynthJson, type: string, name: string): Reco
   if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
   return found[0][1];
 }
+
+/** A container block of cdk.tf.json. */
+export type Container = Record<string, unknown>;
+
+/** Every container of a pod spec, init containers included. */
+export function containersOf(spec: Record<string, unknown>): Container[] {
+  return [...((spec.container as Container[]) ?? []), ...((spec.init_container as Container[]) ?? [])];
+}
