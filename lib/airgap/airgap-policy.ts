@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { AirgapRules, IAirgapRule } from './airgap-rules';
 import { AirgapStack } from '../stack/airgap-stack';
 import { AirgapError, PropProblem } from '../core/errors';
-import { ImageReference } from '../core/image-reference';
+import { checkRegistryPrefix } from '../private/validation';
 import { imageFields } from '../private/image-fields';
 import { KitImageUse } from '../stack/kit-contents';
 import { RegistryMirror } from '../core/registry-mirror';
@@ -75,7 +75,7 @@ export class AirgapPolicy implements IAspect {
   private readonly rewrites = new Map<IConstruct, Map<string, { readonly from: string; readonly to: string }>>();
   /** Scopes the policy is registered on. */
   private readonly scopes = new Set<IConstruct>();
-  private readonly rewriter = (node: TerraformResource): boolean => this.rewrite(node);
+  private readonly rewriter = (node: TerraformResource, config: { [key: string]: unknown }): boolean => this.rewrite(node, config);
 
   constructor(props: AirgapPolicyProps) {
     const problems = policyProblems(props);
@@ -113,10 +113,8 @@ export class AirgapPolicy implements IAspect {
   }
 
   /** Rewrites the image fields of one resource to the mirror; true when something changed. */
-  private rewrite(node: TerraformResource): boolean {
+  private rewrite(node: TerraformResource, config: { [key: string]: unknown }): boolean {
     const type = node.terraformResourceType;
-    const rendered = node.toTerraform() as { resource?: Record<string, Record<string, unknown>> };
-    const config = Object.values(rendered.resource?.[type] ?? {})[0];
     const enclosing = TerraformStack.of(node);
     const stack = AirgapStack.isAirgapStack(enclosing) ? (enclosing as AirgapStack) : undefined;
     const done = this.rewrites.get(node) ?? new Map<string, { from: string; to: string }>();
@@ -150,7 +148,7 @@ function policyProblems(props: AirgapPolicyProps): PropProblem[] {
   }
   out.push(...props.mirror._problems('mirror'));
   for (const prefix of props.allowedRegistries ?? []) {
-    const p = ImageReference.problemOf(`${prefix.includes('/') ? prefix : `${prefix}/x`}:probe`);
+    const p = checkRegistryPrefix(prefix);
     if (p) out.push({ prop: 'allowedRegistries', value: prefix, problem: p, fix: 'Write registry prefixes as "registry.host[:port][/path]".' });
   }
   const ids = new Set<string>();

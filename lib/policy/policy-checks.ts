@@ -3,11 +3,12 @@ import { join } from 'path';
 import { Annotations, IAspect, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { AirgapRules, IAirgapRule } from '../airgap/airgap-rules';
-import { AirgapError } from '../core/errors';
+import { AirgapError, PropProblem } from '../core/errors';
+import { checkRegistryPrefix } from '../private/validation';
 import { checkResource, PolicyCheckOptions, PolicyFinding, PolicyLevel, PolicyPack, PolicyRuleInfo, ruleCatalogue } from './rules';
 
 /** Metadata type of a suppression, on the construct that carries it. */
-export const SUPPRESSION_METADATA = 'airgap-go-constructs:suppression';
+const SUPPRESSION_METADATA = 'airgap-go-constructs:suppression';
 /** Metadata type of a finding, on the resource it concerns. */
 const FINDING_METADATA = 'airgap-go-constructs:finding';
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -58,8 +59,8 @@ export class StackPolicy {
   }
 
   /** Problems with this policy, for the stack's prop checker. @internal */
-  _problems(prop: string): Array<{ prop: string; value: unknown; problem: string; fix: string }> {
-    const out: Array<{ prop: string; value: unknown; problem: string; fix: string }> = [];
+  _problems(prop: string): PropProblem[] {
+    const out: PropProblem[] = [];
     for (const [i, p] of this.packs.entries()) {
       if (!ALL_PACKS.includes(p)) out.push({ prop: `${prop}.packs[${i}]`, value: p, problem: 'is not a pack', fix: `Use PolicyPack.${Object.keys(PolicyPack).join(', PolicyPack.')}.` });
     }
@@ -68,7 +69,8 @@ export class StackPolicy {
       out.push({ prop: `${prop}.reason`, value: this.reason, problem: `turns off the ${off.join(' and ')} pack${off.length > 1 ? 's' : ''} without a reason of at least 10 characters`, fix: 'Say why the stack cannot meet the pack, so reviewers can judge it: StackPolicy.only("<why>", ...).' });
     }
     for (const r of this.allowedRegistries ?? []) {
-      if (typeof r !== 'string' || !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._\/-]+)?$/.test(r)) out.push({ prop: `${prop}.allowedRegistries`, value: r, problem: 'is not a registry prefix', fix: 'Write registry prefixes as "registry.host[:port][/path]".' });
+      const problem = checkRegistryPrefix(r);
+      if (problem) out.push({ prop: `${prop}.allowedRegistries`, value: r, problem, fix: 'Write registry prefixes as "registry.host[:port][/path]".' });
     }
     return out;
   }
@@ -81,7 +83,10 @@ const imageRulesOf = new WeakMap<IConstruct, IAirgapRule[]>();
 /** Allowed registries by scope, from AirgapPolicies. */
 const allowedOf = new WeakMap<IConstruct, string[]>();
 /** Rewriters by scope, run before a resource is judged. */
-const rewritersOf = new WeakMap<IConstruct, Array<(node: TerraformResource) => boolean>>();
+const rewritersOf = new WeakMap<IConstruct, Array<Rewriter>>();
+
+/** Rewrites image fields of a resource, given its rendered config; true when it changed something. */
+type Rewriter = (node: TerraformResource, config: { [key: string]: unknown }) => boolean;
 
 /**
  * The rule packs, run over every resource of a stack at synth: the aspect
@@ -210,7 +215,7 @@ export class PolicyChecks implements IAspect {
    * Registers an AirgapPolicy's rewriting and rules for `scope` and below.
    * @internal
    */
-  static _register(scope: IConstruct, rewrite: (node: TerraformResource) => boolean, rules: IAirgapRule[], allowed: string[]): boolean {
+  static _register(scope: IConstruct, rewrite: Rewriter, rules: IAirgapRule[], allowed: string[]): boolean {
     const list = rewritersOf.get(scope) ?? [];
     if (list.includes(rewrite)) return false;
     rewritersOf.set(scope, [...list, rewrite]);
@@ -251,8 +256,9 @@ export class PolicyChecks implements IAspect {
     if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) return;
     const scopes = node.node.scopes;
     if (this.onlyUnderPolicy && !scopes.some((s) => rewritersOf.has(s))) return;
-    for (const s of scopes) for (const rewrite of rewritersOf.get(s) ?? []) rewrite(node);
-    const config = renderConfig(node);
+    let config = renderConfig(node);
+    // Rendered once; again only after a rewrite changed it, so a nested policy sees the outer one's result.
+    for (const s of scopes) for (const rewrite of rewritersOf.get(s) ?? []) if (rewrite(node, config)) config = renderConfig(node);
     const underPolicy = scopes.filter((s) => imageRulesOf.has(s));
     const imageRules = underPolicy.length > 0 ? dedupe(underPolicy.flatMap((s) => imageRulesOf.get(s) ?? [])) : AirgapRules.all();
     const allowed = underPolicy.length > 0 ? [...new Set(underPolicy.flatMap((s) => allowedOf.get(s) ?? []))] : this.allowed;
@@ -264,8 +270,9 @@ export class PolicyChecks implements IAspect {
     this.findingsByNode.set(node, findings);
 
     const errors: string[] = [];
+    const explanations = findings.length > 0 ? new Map(ruleCatalogue(imageRules).map((r) => [r.id, r.explanation])) : undefined;
     for (const f of findings) {
-      const base = `[${f.rule}] ${type} field ${f.field}: ${f.message}; rule: ${ruleLine(f.rule, imageRules)}.`;
+      const base = `[${f.rule}] ${type} field ${f.field}: ${f.message}; rule: ${explanations?.get(f.rule) ?? f.rule}.`;
       if (f.suppressedBecause !== undefined) {
         this.annotate(node, PolicyLevel.INFO, `${base} Suppressed: ${f.suppressedBecause}`);
       } else {
@@ -318,17 +325,13 @@ export class PolicyChecks implements IAspect {
   }
 }
 
-function ruleLine(id: string, imageRules: IAirgapRule[]): string {
-  return ruleCatalogue(imageRules).find((r) => r.id === id)?.explanation ?? id;
-}
-
 function dedupe(rules: IAirgapRule[]): IAirgapRule[] {
   const seen = new Set<string>();
   return rules.filter((r) => !seen.has(r.id) && seen.add(r.id) !== undefined);
 }
 
 /** The resource's body as `cdk.tf.json` will have it, overrides included (tokens stay unresolved). */
-function renderConfig(node: TerraformResource): { [key: string]: unknown } {
+export function renderConfig(node: TerraformResource): { [key: string]: unknown } {
   const rendered = node.toTerraform() as { resource?: Record<string, Record<string, { [key: string]: unknown }>> };
   return Object.values(rendered.resource?.[node.terraformResourceType] ?? {})[0] ?? {};
 }

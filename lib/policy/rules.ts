@@ -119,6 +119,8 @@ const restricted = (id: string, explanation: string, fix: string, check: (view: 
 const perPod = (f: (pod: PodView, view: ResourceView) => Breach[]) => (view: ResourceView) => view.pods.flatMap((p) => f(p, view));
 const sc = (b: Block | undefined) => child(b, 'security_context');
 const who = (c: ContainerView) => `${c.kind.replace('_', ' ')} "${c.name}"`;
+/** The pod and each of its containers, for the controls that both levels can break. */
+const levels = (pod: PodView): Array<{ at: Block; w: string }> => [{ at: pod.spec, w: 'the pod' }, ...pod.containers.map((c) => ({ at: c as Block, w: who(c) }))];
 /** Windows pods are exempt from the Linux-only restricted controls, as in the admission plugin. */
 const windows = (pod: PodView) => text(child(pod.spec, 'os')?.value.name) === 'windows';
 /** Pods in a user namespace (`host_users: false`) are exempt from the root and /proc controls since Kubernetes 1.35. */
@@ -138,7 +140,7 @@ const HOST_PROCESS = restricted(
   'Windows HostProcess containers get privileged access to the node and are forbidden',
   'Remove windows_options.host_process, or set it to false.',
   perPod((pod, view) =>
-    [{ at: pod.spec, who: 'the pod' }, ...pod.containers.map((c) => ({ at: c as Block, who: who(c) }))].flatMap(({ at, who: w }) => {
+    levels(pod).flatMap(({ at, w }) => {
       const opts = child(sc(at), 'windows_options');
       return opts && bool(opts.value.host_process) === true ? [{ field: view.field(opts, 'host_process'), message: `${w} sets windows_options.host_process to true` }] : [];
     }),
@@ -216,7 +218,7 @@ const APPARMOR = restricted(
       if (!key.startsWith(APPARMOR_ANNOTATION) || v === undefined || v === '' || v === 'runtime/default' || v.startsWith('localhost/')) continue;
       out.push({ field: `metadata.annotations["${key}"]`, message: `annotation ${key} is "${v}"` });
     }
-    for (const { at, w } of [{ at: pod.spec as Block, w: 'the pod' }, ...pod.containers.map((c) => ({ at: c as Block, w: who(c) }))]) {
+    for (const { at, w } of levels(pod)) {
       const profile = child(sc(at), 'app_armor_profile');
       const type = text(profile?.value.type);
       if (profile && type !== undefined && type !== 'RuntimeDefault' && type !== 'Localhost') out.push({ field: view.field(profile, 'type'), message: `${w} sets the AppArmor profile type "${type}"` });
@@ -231,7 +233,7 @@ const SELINUX = restricted(
   'custom SELinux users and roles are forbidden, and the type must be one of the container types',
   'Remove se_linux_options, or set only type to container_t, container_init_t, container_kvm_t or container_engine_t.',
   perPod((pod, view) =>
-    [{ at: pod.spec as Block, w: 'the pod' }, ...pod.containers.map((c) => ({ at: c as Block, w: who(c) }))].flatMap(({ at, w }) => {
+    levels(pod).flatMap(({ at, w }) => {
       const o = child(sc(at), 'se_linux_options');
       if (!o) return [];
       const out: Breach[] = [];
@@ -384,7 +386,7 @@ const RUN_AS_USER = restricted(
   perPod((pod, view) =>
     userNamespaced(pod)
       ? []
-      : [{ at: pod.spec as Block, w: 'the pod' }, ...pod.containers.map((c) => ({ at: c as Block, w: who(c) }))].flatMap(({ at, w }) => {
+      : levels(pod).flatMap(({ at, w }) => {
           const s = sc(at);
           return s && text(s.value.run_as_user) === '0' ? [{ field: view.field(s, 'run_as_user'), message: `${w} sets run_as_user to 0` }] : [];
         }),

@@ -1,4 +1,5 @@
 import { Token } from 'cdktf';
+import { ImageReference } from '../core/image-reference';
 /**
  * Kubernetes syntax checks. Each returns `undefined` when the value is valid,
  * or a phrase that completes "… which <phrase>" for an AirgapError.
@@ -104,4 +105,10 @@ export function labelMapProblems(
 /** A Kubernetes object name (DNS-1123 subdomain), or a Terraform reference to one, which is known only at apply. */
 export function checkObjectName(value: string): string | undefined {
   return typeof value === 'string' && Token.isUnresolved(value) ? undefined : checkDns1123Subdomain(value);
+}
+
+/** A registry prefix images may come from, `registry.host[:port][/path]`. */
+export function checkRegistryPrefix(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return 'is not a registry prefix';
+  return ImageReference.problemOf(`${value.includes('/') ? value : `${value}/x`}:probe`);
 }

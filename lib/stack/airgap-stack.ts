@@ -180,7 +180,7 @@ export class AirgapStack extends TerraformStack {
     }
     const policy = props.policy ?? StackPolicy.defaults();
     if (!(policy instanceof StackPolicy)) c.fail('policy', policy, 'is not a StackPolicy', 'Use StackPolicy.defaults(), or StackPolicy.only("<why>", PolicyPack.RESTRICTED, ...).');
-    else for (const p of policy._problems('policy')) c.fail(p.prop, p.value, p.problem, p.fix);
+    else c.addAll(policy._problems('policy'));
     c.throwIfAny({ discard: true });
     this.localStatePath = statePath;
     this.providerVersions = props.providerVersions ?? {};

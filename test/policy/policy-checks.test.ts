@@ -161,7 +161,7 @@ describe('PolicyChecks in every AirgapStack', () => {
     expect(message).toContain(`[s/other] [AG2-allowed-registry] kubernetes_deployment_v1 field spec.template.spec.container.0.image: image "registry.other/team/app@${D}" is not from an allowed registry (registry.internal/team)`);
     expect(message).not.toContain('[s/ok]');
     expect(errorOf(() => new AirgapStack(Testing.app(), 'bad', { policy: StackPolicy.defaults().withAllowedRegistries('Bad Host') }))).toBe(
-      'bad (AirgapStack): prop "policy.allowedRegistries" is "Bad Host", which is not a registry prefix. Write registry prefixes as "registry.host[:port][/path]".',
+      'bad (AirgapStack): prop "policy.allowedRegistries" is "Bad Host", which contains white space. Write registry prefixes as "registry.host[:port][/path]".',
     );
   });
 
