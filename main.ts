@@ -15,6 +15,8 @@ const images = new ImageStack(app, 'images', {
   runtimeDigest: env.RUNTIME_DIGEST,
   sourceDateEpoch: env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined,
   providerVersions,
+  // GO_IMAGE_PLATFORMS=linux/amd64,linux/arm64: hello-go is built ko-style with the host's Go, as one index with SBOMs.
+  hostGo: env.GO_IMAGE_PLATFORMS ? { platforms: env.GO_IMAGE_PLATFORMS.split(',') } : undefined,
   // An offline bundle made by `npm run bundle`: adds the mirror sidecar to hello-go.
   bundle: env.OFFLINE_BUNDLE_DIR ? { dir: env.OFFLINE_BUNDLE_DIR, sha256sumsHash: env.OFFLINE_BUNDLE_SHA256SUMS_HASH ?? '' } : undefined,
 });

@@ -2,7 +2,7 @@ import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
-import { AirgapStack, BaseImage, Duration, GoImage, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
+import { AirgapStack, BaseImage, Duration, GoImage, GoImageBuild, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
 
 /** The example Go service's module. */
 export const HELLO_GO_DIR = join(__dirname, 'hello-go');
@@ -36,6 +36,12 @@ export interface ImageAppOptions {
   readonly plainHttpRegistry?: boolean;
   /** With a bundle, also build the offline mirror's image and the bundle's data image. */
   readonly bundle?: BundleOptions;
+  /**
+   * Build hello-go ko-style with the host's Go for these platforms, instead of
+   * the Dockerfile, on `runtime` (a pinned multi-platform index; default the
+   * mirrored distroless base).
+   */
+  readonly hostGo?: { readonly platforms: string[]; readonly runtime?: string; readonly kitCommand?: string };
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
@@ -64,8 +70,17 @@ export class ImageStack extends AirgapStack {
       }),
       sourceDateEpoch: options.sourceDateEpoch,
     };
+    const hostGo = options.hostGo;
     this.hello = new GoImage(this, 'hello', {
-      ...bases,
+      ...(hostGo
+        ? {
+            buildMode: GoImageBuild.hostGo({ plainHttpRegistries: options.plainHttpRegistry ? [options.registry] : undefined, kitCommand: hostGo.kitCommand }),
+            platforms: hostGo.platforms,
+            runtime: hostGo.runtime !== undefined ? BaseImage.fromReference(hostGo.runtime) : bases.runtime,
+            mirror: bases.mirror,
+            sourceDateEpoch: options.sourceDateEpoch,
+          }
+        : bases),
       moduleDir: options.moduleDir ?? HELLO_GO_DIR,
       registry: options.registry,
       repository: 'examples/hello-go',

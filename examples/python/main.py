@@ -9,7 +9,7 @@ clock, so synth is deterministic.
 """
 
 import os
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from cdktf import App
 from cdktf_cdktf_provider_docker.provider import DockerProvider, DockerProviderRegistryAuth
@@ -21,6 +21,7 @@ from airgap_go_constructs import (
     BaseImage,
     Duration,
     GoImage,
+    GoImageBuild,
     GoServiceOptions,
     OfflineBundle,
     OfflineBundleImage,
@@ -51,6 +52,7 @@ class ImageStack(AirgapStack):
         provider_versions: Optional[Mapping[str, str]],
         bundle_dir: Optional[str],
         bundle_hash: str,
+        platforms: Optional[Sequence[str]] = None,
     ) -> None:
         super().__init__(scope, id, provider_versions=provider_versions)
         # The provider reads DOCKER_HOST where Terraform runs; registry credentials
@@ -64,6 +66,7 @@ class ImageStack(AirgapStack):
         builder = BaseImage.golang(digest=builder_digest)
         runtime = BaseImage.distroless_static(digest=runtime_digest)
         mirror = RegistryMirror.of({"docker.io/library": f"{registry}/library", "gcr.io/distroless": f"{registry}/distroless"})
+        # With platforms, built ko-style with the host's Go, as one index with an SBOM per platform.
         self.hello = GoImage(
             self,
             "hello",
@@ -71,7 +74,9 @@ class ImageStack(AirgapStack):
             registry=registry,
             repository="examples/hello-go",
             labels={"org.opencontainers.image.source": "https://example.internal/airgap-go-constructs/examples/hello-go"},
-            builder=builder,
+            build_mode=GoImageBuild.host_go(plain_http_registries=[registry] if plain_http_registry else None) if platforms else None,
+            platforms=list(platforms) if platforms else None,
+            builder=None if platforms else builder,
             runtime=runtime,
             mirror=mirror,
             source_date_epoch=source_date_epoch,
@@ -166,6 +171,8 @@ def main() -> None:
         # An offline bundle made by `npm run bundle`: adds the mirror sidecar to hello-go.
         bundle_dir=env.get("OFFLINE_BUNDLE_DIR") or None,
         bundle_hash=env.get("OFFLINE_BUNDLE_SHA256SUMS_HASH", ""),
+        # GO_IMAGE_PLATFORMS=linux/amd64,linux/arm64: hello-go is built ko-style with the host's Go.
+        platforms=env["GO_IMAGE_PLATFORMS"].split(",") if env.get("GO_IMAGE_PLATFORMS") else None,
     )
     PreviewStack(
         app,

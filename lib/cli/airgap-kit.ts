@@ -7,7 +7,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, join, resolve } from 'path';
-import { ensureGoTool, GoToolSpec, ToolError } from './go-tool';
+import { ensureGoTool, GoToolSpec, KIT_TOOL, ToolError } from './go-tool';
 
 /** One subcommand. */
 interface Command {
@@ -17,7 +17,7 @@ interface Command {
 }
 
 const OFFLINE_BUNDLE: GoToolSpec = { module: 'mirror', mainPackage: './cmd/offline-bundle', name: 'offline-bundle' };
-const KIT: GoToolSpec = { module: 'kit', mainPackage: './cmd/airgap-kit', name: 'airgap-kit' };
+const KIT = KIT_TOOL;
 
 /** The help of a command the Go kit implements: its own -h, with what this wrapper adds. */
 function kitHelp(command: string, extra = ''): string {
@@ -95,6 +95,7 @@ package's Go source, so verify and push need neither Go nor Node there.
   },
   verify: kitCommand('verify', 'far side: check an archive against the trusted key and its pinned sha256, touching nothing'),
   push: kitCommand('push', 'far side: verify, push every image digest for digest, lay the stacks and providers out'),
+  'build-image': kitCommand('build-image', 'where tofu applies a GoImage built with GoImageBuild.hostGo(): go build per platform, push one index, attach SBOMs'),
   'built-images': kitCommand('built-images', 'connected side, after applying the image stack: the digests it pushed, to pin them at synth'),
   bundle: {
     summary: 'make an offline Go module bundle (connected side), or verify one',

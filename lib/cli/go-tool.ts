@@ -15,6 +15,9 @@ export interface GoToolSpec {
   readonly name: string;
 }
 
+/** The airgap-kit Go program (kit/). */
+export const KIT_TOOL: GoToolSpec = { module: 'kit', mainPackage: './cmd/airgap-kit', name: 'airgap-kit' };
+
 /** Where to build for, when not for this machine. */
 export interface GoTarget {
   readonly goos: string;

@@ -1,13 +1,17 @@
 import { existsSync } from 'fs';
 import { basename, isAbsolute, join, posix, resolve } from 'path';
+import { DataDockerRegistryImage } from '@cdktf/provider-docker/lib/data-docker-registry-image';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
+import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { AirgapStack } from '../stack/airgap-stack';
 import { BaseImage } from './base-image';
 import { ContextFile, readModuleFiles } from '../private/build-context';
-import { stageAndPush } from '../private/context-image';
-import { renderDockerfile, renderDockerignore } from '../private/dockerfile';
+import { builtDigest, stageAndPush } from '../private/context-image';
+import { BINARY_DIR, goBuildEnv, imageLabels, renderDockerfile, renderDockerignore } from '../private/dockerfile';
+import { SPDX_MEDIA_TYPE, stageAndBuildOnHost } from '../private/host-build';
+import { BuildEngine, GoImageBuild, GoImageBuildKind } from './go-image-build';
 import { PropChecker } from '../private/prop-checker';
 import { GoService } from '../kubernetes/go-service';
 import { ImageReference } from '../core/image-reference';
@@ -32,7 +36,27 @@ export interface GoImageProps {
    */
   readonly binaryName?: string;
   /**
-   * Builder stage base.
+   * How the image is built: the generated Dockerfile through the docker
+   * provider's engine, or ko-style with the host's Go (reproducible,
+   * multi-platform). See {@link GoImageBuild} for which engines each supports.
+   * @default GoImageBuild.dockerfile()
+   */
+  readonly buildMode?: GoImageBuild;
+  /**
+   * Platforms to build, `os/arch[/variant]`, such as `['linux/amd64', 'linux/arm64']`.
+   * Several give one OCI index (Docker manifest list on a Docker-typed base).
+   * Needs `GoImageBuild.hostGo()`, and a runtime base that is an index holding each.
+   * @default - the engine's platform (dockerfile), ['linux/amd64'] (hostGo)
+   */
+  readonly platforms?: string[];
+  /**
+   * Attach an SPDX 2.3 SBOM, from the binary's Go build info and the module's
+   * go.sum, to each platform's manifest as an OCI referrer. Needs `GoImageBuild.hostGo()`.
+   * @default - true with hostGo, false with dockerfile
+   */
+  readonly sbom?: boolean;
+  /**
+   * Builder stage base (dockerfile mode: hostGo builds with the host's Go).
    * @default BaseImage.golang()
    */
   readonly builder?: BaseImage;
@@ -99,26 +123,35 @@ export interface GoImageProps {
   readonly keepRemotely?: boolean;
 }
 
+const PLATFORM = /^linux\/(amd64(\/v[1-4])?|arm64(\/v8)?|arm\/v[67]|386|ppc64le|s390x|riscv64)$/;
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const BUILD_TAG = /^[A-Za-z0-9_.]+$/;
 const SAFE_LDFLAG = /^[^\s"'`$\\]+$/;
 
 /**
- * A distroless, nonroot, reproducible image of a Go module, built and pushed
- * through the docker provider.
+ * A distroless, nonroot image of a Go module, built and pushed at apply:
+ * from a generated multi-stage Dockerfile through the docker provider (the
+ * default), or ko-style with the host's Go (`GoImageBuild.hostGo()`:
+ * reproducible, multi-platform, with SBOMs).
  *
- * At synth the module's files (no VCS, tests or testdata) are staged with a
- * generated Dockerfile and .dockerignore under the stack's `assets/` folder,
- * so the build context crosses the gap with the Terraform. The stage's content
- * hash is the `docker_image` trigger: an unchanged tree never rebuilds, any
- * change does. `imageRef` is `<registry>/<repo>@<registry digest>`, ready for
- * GoService.
+ * At synth the module's files (no VCS, tests or testdata) are staged with the
+ * generated Dockerfile and .dockerignore (or the hostGo build spec) under the
+ * stack's `assets/` folder, so they cross the gap with the Terraform. The
+ * stage's content hash triggers the build: an unchanged tree never rebuilds,
+ * any change does. `imageRef` is `<registry>/<repo>@<registry digest>`, ready
+ * for GoService.
  */
 export class GoImage extends Construct {
-  /** The generated Dockerfile text. */
-  public readonly dockerfile: string;
-  /** The generated .dockerignore text. */
-  public readonly dockerignore: string;
+  /** The generated Dockerfile text (dockerfile mode). */
+  public readonly dockerfile?: string;
+  /** The generated .dockerignore text (dockerfile mode). */
+  public readonly dockerignore?: string;
+  /** How it is built. */
+  public readonly buildMode: GoImageBuild;
+  /** The platforms it is built for; empty for the engine's own (dockerfile mode). */
+  public readonly platforms: string[];
+  /** Whether an SBOM is attached. */
+  public readonly sbom: boolean;
   /** sha256 of the staged build context (files, modes and generated files). */
   public readonly contextHash: string;
   /** The staged context's path, relative to the stack directory. */
@@ -129,10 +162,14 @@ export class GoImage extends Construct {
   public readonly tag: string;
   /** Name of the binary in the image. */
   public readonly binaryName: string;
-  /** The docker_image build (escape hatch). */
-  public readonly dockerImage: Image;
-  /** The docker_registry_image push (escape hatch). */
-  public readonly registryImage: RegistryImage;
+  /** The docker_image build (escape hatch; dockerfile mode). */
+  public readonly dockerImage?: Image;
+  /** The docker_registry_image push (escape hatch; dockerfile mode). */
+  public readonly registryImage?: RegistryImage;
+  /** The terraform_data whose local-exec runs `airgap-kit build-image` (escape hatch; hostGo mode). */
+  public readonly hostBuild?: DataResource;
+  /** The docker_registry_image data source reading the pushed digest back (escape hatch; hostGo mode). */
+  public readonly pushedImage?: DataDockerRegistryImage;
   /** `<registry>/<repository>@sha256:…`, known after apply; pass it to GoService's `image`. */
   public readonly imageRef: string;
 
@@ -142,6 +179,8 @@ export class GoImage extends Construct {
     const c = new PropChecker(this, 'GoImage');
     const moduleDir = resolve(props.moduleDir);
     const mainPackage = props.mainPackage ?? '.';
+    const build = props.buildMode ?? GoImageBuild.dockerfile();
+    const hostGo = build.kind === GoImageBuildKind.HOST_GO;
     const builder = props.builder ?? BaseImage.golang();
     const runtime = props.runtime ?? BaseImage.distrolessStatic();
     const ports = props.ports ?? [8080];
@@ -210,6 +249,33 @@ export class GoImage extends Construct {
       c.fail('buildNetwork', props.buildNetwork, 'is not a network name', 'Use "none", "host", "default" or a network name.');
     }
 
+    // Each mode's combinations: what the engine cannot do is a synth error, not an apply failure.
+    const platforms = props.platforms ?? (hostGo ? ['linux/amd64'] : []);
+    const sbom = props.sbom ?? hostGo;
+    if (!hostGo && props.platforms !== undefined) {
+      c.fail('platforms', props.platforms, `needs GoImageBuild.hostGo(): GoImageBuild.dockerfile() (engine ${build.engine}) builds for the engine's own platform only`, 'Pass buildMode: GoImageBuild.hostGo() to cross-compile and push one index, or drop platforms.');
+    }
+    if (!hostGo && props.sbom === true) {
+      c.fail('sbom', true, 'needs GoImageBuild.hostGo(), which reads the binary it built', 'Pass buildMode: GoImageBuild.hostGo(), or drop sbom.');
+    }
+    if (hostGo) {
+      if (props.builder !== undefined) c.fail('builder', props.builder.reference, 'is unused by GoImageBuild.hostGo(), which builds with the Go toolchain where tofu apply runs', 'Drop builder, or use GoImageBuild.dockerfile().');
+      if (props.buildNetwork !== undefined) c.fail('buildNetwork', props.buildNetwork, 'is unused by GoImageBuild.hostGo(), which runs no build container', 'Drop buildNetwork: the host build uses the module source\'s GOPROXY only.');
+      if (props.keepRemotely === false) c.fail('keepRemotely', false, 'is not supported by GoImageBuild.hostGo(): its pushed index stays in the registry on destroy', 'Drop keepRemotely, and delete old tags with the registry\'s garbage collection.');
+      if (platforms.length === 0) c.fail('platforms', platforms, 'is empty', "Pass at least one platform, such as ['linux/amd64'].");
+      const kitCommand = build.hostGoOptions.kitCommand;
+      if (kitCommand !== undefined && (kitCommand.trim() === '' || /[\r\n`$;&|<>]/.test(kitCommand))) {
+        c.fail('buildMode.kitCommand', kitCommand, 'is empty or holds a newline or one of ` $ ; & | < >', 'Pass a command and its arguments, such as "npx --no-install airgap-kit" or "/opt/airgap-kit/airgap-kit".');
+      }
+      for (const [i, host] of (build.hostGoOptions.plainHttpRegistries ?? []).entries()) {
+        c.check(`buildMode.plainHttpRegistries[${i}]`, host, /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host) ? undefined : 'is not a registry host[:port]', 'Pass hosts such as "127.0.0.1:5000".');
+      }
+    }
+    for (const [i, p] of platforms.entries()) {
+      c.check(`platforms[${i}]`, p, PLATFORM.test(p) ? undefined : 'is not a Linux platform Go builds static binaries for', 'Use os/arch[/variant] such as "linux/amd64", "linux/arm64" or "linux/arm/v7".');
+      if (platforms.indexOf(p) !== i) c.fail(`platforms[${i}]`, p, 'is listed twice', 'List each platform once.');
+    }
+
     // Stage the context only once the props are known good.
     let files: ContextFile[] = [];
     if (c.empty && source) {
@@ -221,10 +287,61 @@ export class GoImage extends Construct {
     const moduleSource = source as ModuleSource;
 
     this.binaryName = binaryName;
+    this.buildMode = build;
+    this.platforms = platforms;
+    this.sbom = sbom;
+    this.repositoryName = `${props.registry}/${props.repository}`;
+    const user = `${GoService.NONROOT_UID}:${GoService.NONROOT_UID}`;
+    const labels = props.labels ?? {};
     // The bases are not in cdk.tf.json as images: the kit lists them for the carry.
-    for (const base of [builder, runtime]) {
+    for (const base of hostGo ? [runtime] : [builder, runtime]) {
       stack._recordImage({ target: base.resolve(props.mirror), source: base.reference, use: KitImageUse.BASE, neededBy: this.node.path, index: base.isPublishedIndex });
     }
+
+    if (hostGo) {
+      const built = stageAndBuildOnHost(this, stack, {
+        files,
+        repositoryName: this.repositoryName,
+        tag: props.tag,
+        kitCommand: build.hostGoOptions.kitCommand ?? 'npx --no-install airgap-kit',
+        spec: {
+          mainPackage: mainArg,
+          binary: binaryName,
+          binaryDir: BINARY_DIR,
+          env: Object.fromEntries(goBuildEnv(moduleSource).filter(([k]) => k !== 'CGO_ENABLED' && k !== 'GOTOOLCHAIN')),
+          tags: buildTags,
+          ldflags,
+          runtime: runtime.resolve(props.mirror),
+          platforms,
+          repository: this.repositoryName,
+          user,
+          ports,
+          labels: imageLabels(binaryName, epoch, runtime.resolve(props.mirror), labels),
+          sourceDateEpoch: epoch,
+          sbom,
+          plainHttp: [...(build.hostGoOptions.plainHttpRegistries ?? [])],
+        },
+      });
+      // No docker_image names it, so the kit learns of the build here: with its
+      // platforms and SBOMs, so pack carries the whole index and checks them.
+      stack._recordImage({
+        target: `${this.repositoryName}:${built.tag}`,
+        use: KitImageUse.BUILD,
+        neededBy: this.node.path,
+        digest: builtDigest(this, this.repositoryName, built.tag),
+        index: platforms.length > 1,
+        platforms,
+        referrers: sbom ? [SPDX_MEDIA_TYPE] : undefined,
+      });
+      this.contextHash = built.contextHash;
+      this.contextPath = built.contextPath;
+      this.tag = built.tag;
+      this.hostBuild = built.build;
+      this.pushedImage = built.pushed;
+      this.imageRef = built.imageRef;
+      return;
+    }
+
     this.dockerfile = renderDockerfile({
       builder: builder.resolve(props.mirror),
       runtime: runtime.resolve(props.mirror),
@@ -236,8 +353,10 @@ export class GoImage extends Construct {
       buildTags,
       ports,
       sourceDateEpoch: epoch,
-      labels: props.labels ?? {},
-      user: `${GoService.NONROOT_UID}:${GoService.NONROOT_UID}`,
+      labels,
+      user,
+      cacheMounts: build.cacheMounts,
+      logName: this.repositoryName.replace(/[^A-Za-z0-9._-]+/g, '_'),
     });
     this.dockerignore = renderDockerignore(moduleSource.kind === ModuleSourceKind.VENDOR);
     const staged: ContextFile[] = [
@@ -245,7 +364,6 @@ export class GoImage extends Construct {
       { path: 'Dockerfile', mode: 0o644, content: Buffer.from(this.dockerfile) },
       { path: '.dockerignore', mode: 0o644, content: Buffer.from(this.dockerignore) },
     ];
-    this.repositoryName = `${props.registry}/${props.repository}`;
     const built = stageAndPush(this, stack, {
       files: staged,
       repositoryName: this.repositoryName,
@@ -253,6 +371,7 @@ export class GoImage extends Construct {
       networkMode: props.buildNetwork ?? (moduleSource.kind === ModuleSourceKind.PROXY ? 'host' : 'none'),
       buildArgs: { SOURCE_DATE_EPOCH: String(epoch) },
       keepRemotely: props.keepRemotely,
+      builderVersion: build.engine === BuildEngine.DOCKER_BUILDKIT ? '2' : undefined,
     });
     this.contextHash = built.contextHash;
     this.contextPath = built.contextPath;

@@ -21,6 +21,8 @@ export interface StageAndPushOptions {
   readonly buildArgs?: { readonly [name: string]: string };
   /** Leave the pushed tag in the registry on destroy. */
   readonly keepRemotely?: boolean;
+  /** `build.version`: "2" asks Docker Engine for BuildKit. */
+  readonly builderVersion?: string;
 }
 
 /** The staged context and the provider resources that build and push it. */
@@ -46,17 +48,7 @@ export interface StagedImage {
  * unchanged context never rebuilds, any change does.
  */
 export function stageAndPush(scope: Construct, stack: AirgapStack, options: StageAndPushOptions): StagedImage {
-  const hash = contextHash(options.files);
-  const tag = options.tag ?? `ctx-${hash.slice(0, 12)}`;
-  const assetDir = posix.join('assets', stack.getLogicalId(scope.node));
-  const contextPath = posix.join(assetDir, hash.slice(0, 16));
-  stack.addArtifact({
-    writeTo: (stackDir: string) => {
-      writeContext(join(stackDir, assetDir), []);
-      writeContext(join(stackDir, contextPath), options.files);
-    },
-  });
-
+  const { hash, tag, contextPath } = stageContext(scope, stack, options.files, options.tag);
   const triggers = { context_sha256: hash };
   const image = new Image(scope, 'Image', {
     name: `${options.repositoryName}:${tag}`,
@@ -71,6 +63,7 @@ export function stageAndPush(scope: Construct, stack: AirgapStack, options: Stag
       label: { 'org.opencontainers.image.ref.name': tag },
       remove: true,
       forceRemove: true,
+      version: options.builderVersion,
     },
   });
   // kreuzwerker/docker 4.x builds through buildx by default, which needs a
@@ -85,11 +78,50 @@ export function stageAndPush(scope: Construct, stack: AirgapStack, options: Stag
     keepRemotely: options.keepRemotely ?? false,
     triggers,
   });
-  // Built outside the gap: the digest this very context was pushed with is known, so the
-  // reference is literal and the stacks that run it need nothing from this one.
-  const builtDigest = builtImages(scope)?.[`${options.repositoryName}:${tag}`];
-  const imageRef = builtDigest !== undefined ? `${options.repositoryName}@${builtDigest}` : `${options.repositoryName}@${registryImage.sha256Digest}`;
+  const imageRef = pinnedRef(scope, options.repositoryName, tag, registryImage.sha256Digest);
   return { contextHash: hash, contextPath, tag, image, registryImage, imageRef };
+}
+
+/** A staged build context: its hash, the tag it is pushed under and its path in the stack. */
+export interface StagedContext {
+  /** sha256 of the files. */
+  readonly hash: string;
+  /** The tag: the given one, or `ctx-<12 hex of the hash>`. */
+  readonly tag: string;
+  /** The context's path, relative to the stack directory. */
+  readonly contextPath: string;
+}
+
+/**
+ * Writes `files` under the stack's `assets/<logical id>/<hash>` at synth, so
+ * the context crosses the gap with the Terraform.
+ */
+export function stageContext(scope: Construct, stack: AirgapStack, files: readonly ContextFile[], tag?: string): StagedContext {
+  const hash = contextHash(files);
+  const assetDir = posix.join('assets', stack.getLogicalId(scope.node));
+  const contextPath = posix.join(assetDir, hash.slice(0, 16));
+  stack.addArtifact({
+    writeTo: (stackDir: string) => {
+      writeContext(join(stackDir, assetDir), []);
+      writeContext(join(stackDir, contextPath), files);
+    },
+  });
+  return { hash, tag: tag ?? `ctx-${hash.slice(0, 12)}`, contextPath };
+}
+
+/**
+ * `<repository>@<digest>`: the digest this very context was pushed with on the
+ * connected side when synth knows it (built outside the gap: the reference is
+ * literal, and the stacks that run it need nothing from this one), else the
+ * digest the push reports at apply.
+ */
+export function pinnedRef(scope: Construct, repositoryName: string, tag: string, liveDigest: string): string {
+  return `${repositoryName}@${builtDigest(scope, repositoryName, tag) ?? liveDigest}`;
+}
+
+/** The digest `repository:tag` was pushed with on the connected side, when synth was given it. */
+export function builtDigest(scope: Construct, repositoryName: string, tag: string): string | undefined {
+  return builtImages(scope)?.[`${repositoryName}:${tag}`];
 }
 
 /**

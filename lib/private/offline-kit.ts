@@ -35,6 +35,12 @@ export interface ImageRecord {
   readonly neededBy: string;
   /** Whether the digest is known to be an index. */
   readonly index?: boolean;
+  /** Its digest, when known at synth though the target is a tag (an image built outside the gap). */
+  readonly digest?: string;
+  /** The platforms to carry of an index; absent means the stack's. */
+  readonly platforms?: readonly string[];
+  /** Artifact types (`application/spdx+json`) every carried platform image has a referrer of. */
+  readonly referrers?: readonly string[];
 }
 
 
@@ -92,10 +98,11 @@ export interface StackJson {
 export function kitImages(stackJson: StackJson, records: readonly ImageRecord[]): KitImage[] {
   const sources = new Map<string, string>();
   for (const r of records) if (r.source !== undefined && r.source !== r.target) sources.set(r.target, r.source);
-  const merged = new Map<string, { target: string; source?: string; index?: boolean; use: KitImageUse; neededBy: Set<string> }>();
-  const add = (target: string, use: KitImageUse, neededBy: string, source?: string, index?: boolean): void => {
+  type Merged = Omit<ImageRecord, 'neededBy' | 'source'> & { source?: string; neededBy: Set<string> };
+  const merged = new Map<string, Merged>();
+  const add = (target: string, use: KitImageUse, neededBy: string, record: Partial<ImageRecord> = {}): void => {
     const key = `${use} ${target}`;
-    const cur = merged.get(key) ?? { target, source: source ?? sources.get(target), index, use, neededBy: new Set<string>() };
+    const cur = merged.get(key) ?? { ...record, target, source: record.source ?? sources.get(target), use, neededBy: new Set<string>() };
     cur.neededBy.add(neededBy);
     merged.set(key, cur);
   };
@@ -109,12 +116,13 @@ export function kitImages(stackJson: StackJson, records: readonly ImageRecord[])
       }
     }
   }
-  for (const r of records) if (r.use !== KitImageUse.RUN) add(r.target, r.use, r.neededBy, r.source, r.index);
+  for (const r of records) if (r.use !== KitImageUse.RUN) add(r.target, r.use, r.neededBy, r);
   return [...merged.values()]
     .map((m) => {
       const parsed = m.target.includes('${') ? undefined : ImageReference._check(m.target);
-      const digest = parsed?.ok ? parsed.image.digest : undefined;
-      return { target: m.target, source: m.source, digest, index: m.index, use: m.use, neededBy: [...m.neededBy].sort() };
+      const digest = (parsed?.ok ? parsed.image.digest : undefined) ?? m.digest;
+      const image: KitImage = { target: m.target, source: m.source, digest, index: m.index, use: m.use, neededBy: [...m.neededBy].sort() };
+      return { ...image, ...(m.platforms ? { platforms: [...m.platforms] } : {}), ...(m.referrers ? { referrers: [...m.referrers] } : {}) };
     })
     .sort((a, b) => (a.use + a.target).localeCompare(b.use + b.target));
 }

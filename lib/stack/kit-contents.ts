@@ -18,6 +18,10 @@ export interface KitImage {
   readonly digest?: string;
   /** Whether the digest is known to be a multi-platform index. */
   readonly index?: boolean;
+  /** The platforms of an index to carry; absent means the stack's. */
+  readonly platforms?: string[];
+  /** Artifact types (such as `application/spdx+json`) every carried platform image has a referrer of; pack fails without them. */
+  readonly referrers?: string[];
   /** How it is used. */
   readonly use: KitImageUse;
   /** Construct paths that need it. */

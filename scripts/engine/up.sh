@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# setup.sh, start.sh and base-images.sh in order: from a bare Debian machine to
+# setup.sh, start.sh, base-images.sh and base-index.sh in order: from a bare Debian machine to
 # a running engine with both base images pushed to the local registry. Each step
 # is idempotent, so a second run takes about a second. Prints the DOCKER_HOST
 # line on stdout:
@@ -14,5 +14,6 @@ t0="$(now)"
 "$dir/setup.sh"
 export_line="$("$dir/start.sh")"
 "$dir/base-images.sh"
+"$dir/base-index.sh"
 log "engine ready in $(elapsed "$t0") s; pinned base images in $AGC_STATE_DIR/base-images.json"
 echo "$export_line"

@@ -35,7 +35,7 @@ const OVERRIDES = ['-source-override', `docker.io/library=${SOURCE}/library`, '-
 const BARE_PATH = '/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface ArchiveManifest {
-  images: Array<{ source: string; readFrom?: string; target: string; digest: string; index: boolean; platforms?: string[]; manifests: string[]; blobs: string[]; bytes: number }>;
+  images: Array<{ source: string; readFrom?: string; target: string; digest: string; index: boolean; platforms?: string[]; referrers?: string[]; manifests: string[]; blobs: string[]; bytes: number }>;
   providers: Array<{ source: string; platform: string; h1: string }>;
   stacks: Array<{ name: string; dependsOn: string[]; builds?: string[] }>;
   binaries: Array<{ platform: string; path: string }>;
@@ -333,9 +333,12 @@ describe('build outside the gap', () => {
     const copy = (from: string, to: string) => ok(connected.exec('skopeo', ['copy', '--all', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${from}`, `docker://${to}`]), `skopeo copy ${from}`);
     copy(`${SOURCE}/library/golang@${src.builderDigest}`, `${INTERNAL}/library/golang:1.26-bookworm`);
     copy(`${SOURCE}/distroless/static-debian13@${src.runtimeIndexDigest}`, `${INTERNAL}/distroless/static-debian13:nonroot`);
-    const first = synthMain('feature/outside');
+    // hello-go is built ko-style here: a two-platform index with an SBOM per platform, which the carry must keep.
+    const hostGo = { GO_IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' };
+    const first = synthMain('feature/outside', hostGo);
     const images = join(first, 'stacks/images');
-    const connectedTofu = (args: readonly string[]) => connected.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], { cwd: images, env: { TF_CLI_CONFIG_FILE: toolchain().cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
+    const connectedTofu = (args: readonly string[]) =>
+      connected.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], { cwd: images, env: { TF_CLI_CONFIG_FILE: toolchain().cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', AIRGAP_KIT: kit } });
     ok(connectedTofu(['init', '-lockfile=readonly']), 'tofu init (connected)');
     ok(connectedTofu(['apply', '-auto-approve']), 'tofu apply of the image stack (connected)');
 
@@ -345,7 +348,7 @@ describe('build outside the gap', () => {
     expect(Object.keys(built.images)).toHaveLength(3);
 
     // Synth again with the digests: the preview stack pins them and reads nothing from the image stack.
-    const second = synthMain('feature/outside', { AIRGAP_BUILT_IMAGES: builtFile });
+    const second = synthMain('feature/outside', { ...hostGo, AIRGAP_BUILT_IMAGES: builtFile });
     const preview = readFileSync(join(second, 'stacks/preview/cdk.tf.json'), 'utf8');
     expect(preview).not.toContain('terraform_remote_state');
     const hello = Object.entries(built.images).find(([t]) => t.includes('/examples/hello-go:'));
@@ -354,6 +357,11 @@ describe('build outside the gap', () => {
     const carried = pack(second, 'outside.tar', ['-stack', 'preview', '-plain-http', INTERNAL]);
     expect(carried.manifest.stacks.map((s) => s.name)).toEqual(['preview']);
     expect(carried.manifest.images.map((i) => i.target.replace(/@sha256:.*$/, '')).sort()).toEqual([`${INTERNAL}/airgap/go-bundle`, `${INTERNAL}/airgap/offline-mirror`, `${INTERNAL}/examples/hello-go`]);
+    // The hostGo index is carried as an index, with the SBOM of each platform it carries.
+    const helloImage = carried.manifest.images.find((i) => i.target.includes('/examples/hello-go@'));
+    expect(helloImage?.index).toBe(true);
+    expect(helloImage?.referrers?.length).toBe(helloImage?.platforms?.length);
+    expect(helloImage?.platforms?.length).toBeGreaterThan(0);
 
     const gap = newGap('gap2');
     const far = carryInto(gap, carried.archive, carried.pin);

@@ -11,7 +11,7 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { ROOT } from '../support/engine';
+import { engineUp, REGISTRY, ROOT } from '../support/engine';
 import { tmp } from '../support/scratch';
 
 jest.setTimeout(20 * 60 * 1000);
@@ -175,6 +175,26 @@ describe.each(Object.keys(PROFILES))('a fresh project with the peers at their %s
       expect(existsSync(join(dir, 'cdktf.out/stacks', stack, 'SHA256SUMS'))).toBe(true);
       expect(readFileSync(join(dir, 'cdktf.out/stacks', stack, 'cdk.tf.json'), 'utf8')).not.toContain(dir);
     }
+  });
+
+  test('a GoImageBuild.hostGo() image: the provisioner\'s own command, run from the stack folder as tofu runs it, builds and pushes the index with SBOMs', () => {
+    const info = engineUp();
+    ok(sh('npx', ['--no-install', 'ts-node', '--transpile-only', 'host-go.ts'], dir, { REGISTRY, RUNTIME_INDEX: info.runtimeIndex }), 'synth of host-go.ts');
+    const stackDir = join(dir, 'cdktf.out-host-go/stacks/hostgo');
+    const json = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: { terraform_data: Record<string, { provisioner: Array<{ 'local-exec': { command: string } }> }> } };
+    const [build] = Object.values(json.resource.terraform_data);
+    // What local-exec runs: Terraform's "$${" is a literal "${", then /bin/sh -c in the stack folder.
+    const command = build.provisioner[0]['local-exec'].command.replace(/\$\$\{/g, '${');
+    expect(command).toMatch(/^\$\{AIRGAP_KIT:-npx --no-install airgap-kit\} build-image -spec assets\/server\/[0-9a-f]{16}\/airgap-build.json -tag ctx-[0-9a-f]{12}$/);
+    const env = { ...process.env, AIRGAP_KIT_CACHE: tmp('agc-consumer-tools-'), GOPROXY: 'off', GOFLAGS: '' } as Record<string, string>;
+    delete env.AIRGAP_KIT;
+    const built = ok(sh('/bin/sh', ['-c', command], stackDir, env), 'the provisioner command');
+    const result = JSON.parse(built.stdout) as { digest: string; platforms: Array<{ platform: string; sbom?: string }> };
+    expect(result.platforms.map((p) => [p.platform, /^sha256:/.test(p.sbom ?? '')])).toEqual([
+      ['linux/amd64', true],
+      ['linux/arm64', true],
+    ]);
+    expect(built.stderr).toContain('airgap-kit: building airgap-kit');
   });
 
   test('the app\'s own jest tests pass, and a second run matches the snapshot the first wrote', () => {

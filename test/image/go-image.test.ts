@@ -108,7 +108,7 @@ describe('GoImage', () => {
       sourceDateEpoch: 1790000000,
     });
     expect(image.binaryName).toBe('tool');
-    expect(image.dockerfile).toContain('"-tags=netgo","-ldflags=-s -w -buildid= -X main.version=1.2.3","-o","/out/tool","./cmd/tool"');
+    expect(image.dockerfile).toContain("-tags=netgo '-ldflags=-s -w -buildid= -X main.version=1.2.3' -o /out/rootfs/usr/local/bin/tool ./cmd/tool >");
     expect(image.dockerfile).toContain('GOPROXY=http://127.0.0.1:3000,off');
     expect(onlyResource(json, 'docker_image').name).toBe('127.0.0.1:5000/team/hello-go:v1.2.3');
     expect(dig(onlyResource(json, 'docker_image'), 'build.network_mode')).toBe('host');

@@ -16,6 +16,8 @@ const SPEC: DockerfileSpec = {
   sourceDateEpoch: 0,
   labels: {},
   user: '65532:65532',
+  cacheMounts: true,
+  logName: '127.0.0.1_5000_team_hello-go',
 };
 
 function lines(text: string): string[] {
@@ -40,9 +42,14 @@ describe('renderDockerfile', () => {
     expect(modLine).toBeGreaterThan(0);
     expect(vendorLine).toBeGreaterThan(modLine);
     expect(srcLine).toBeGreaterThan(vendorLine);
-    expect(text).toContain('RUN ["go","build","-trimpath","-buildvcs=false","-ldflags=-s -w -buildid=","-o","/out/hello-go","."]');
-    expect(text).toContain('RUN ["install","-D","-m","0555","/out/hello-go","/out/rootfs/usr/local/bin/hello-go"]');
-    expect(text).toContain('RUN ["find","/out/rootfs","-exec","touch","-h","-d","@0","{}","+"]');
+    // One build step, with Go's build cache and the kept log mounted, whose text names the log on the engine host.
+    const build = l.filter((x) => x.includes('go build'));
+    expect(build).toHaveLength(1);
+    expect(build[0]).toMatch(/^RUN --mount=type=cache,target=\/root\/\.cache\/go-build --mount=type=cache,id=airgap-go-constructs-build-logs,target=\/var\/log\/airgap-go-constructs \["sh","-c",/);
+    expect(build[0]).toContain('go build -v -trimpath -buildvcs=false \'-ldflags=-s -w -buildid=\' -o /out/rootfs/usr/local/bin/hello-go . >/var/log/airgap-go-constructs/127.0.0.1_5000_team_hello-go.log 2>&1');
+    expect(build[0]).toContain('on the engine host in /var/tmp/buildah-cache/airgap-go-constructs-build-logs/127.0.0.1_5000_team_hello-go.log');
+    expect(build[0]).toContain('chmod 0555 /out/rootfs/usr/local/bin/hello-go && find /out/rootfs -exec touch -h -d @0 {} +');
+    expect(text).toContain('GOCACHE=/root/.cache/go-build');
     expect(text).toContain('COPY --from=build ["/out/rootfs/","/"]');
     expect(l).toContain('USER 65532:65532');
     expect(l).toContain('EXPOSE 8080/tcp');
@@ -86,12 +93,28 @@ describe('renderDockerfile', () => {
       sourceDateEpoch: 1790000000,
       labels: { 'org.opencontainers.image.source': 'https://git.internal/team/api', 'a.label': 'x' },
     });
-    expect(text).toContain('"-tags=netgo,osusergo","-ldflags=-s -w -buildid= -X main.version=1.2.3","-o","/out/api","./cmd/api"');
+    expect(text).toContain("-tags=netgo,osusergo '-ldflags=-s -w -buildid= -X main.version=1.2.3' -o /out/rootfs/usr/local/bin/api ./cmd/api >");
     expect(text).toContain('EXPOSE 8080/tcp 9090/tcp');
     expect(text).toContain('org.opencontainers.image.created="2026-09-21T14:13:20Z"');
-    expect(text).toContain('RUN ["find","/out/rootfs","-exec","touch","-h","-d","@1790000000","{}","+"]');
+    expect(text).toContain('find /out/rootfs -exec touch -h -d @1790000000 {} +');
     expect(text.indexOf('a.label')).toBeLessThan(text.indexOf('org.opencontainers.image.source'));
     expect(renderDockerfile(SPEC)).toBe(renderDockerfile({ ...SPEC }));
+  });
+});
+
+describe('renderDockerfile without cache mounts (Docker\'s legacy builder)', () => {
+  test('plain exec-form steps, no --mount, no GOCACHE', () => {
+    const text = renderDockerfile({ ...SPEC, cacheMounts: false, ldflags: ['-X', 'main.v=a;b'] });
+    expect(text).not.toContain('--mount');
+    expect(text).not.toContain('GOCACHE');
+    expect(text).toContain('RUN ["go","build","-v","-trimpath","-buildvcs=false","-ldflags=-s -w -buildid= -X main.v=a;b","-o","/out/rootfs/usr/local/bin/hello-go","."]');
+    expect(text).toContain('RUN ["sh","-c","chmod 0555 /out/rootfs/usr/local/bin/hello-go && find /out/rootfs -exec touch -h -d @0 {} +"]');
+  });
+
+  test('a user value never reaches the shell unquoted', () => {
+    const text = renderDockerfile({ ...SPEC, ldflags: ['-X', 'main.v=a;touch$x'], mainPackage: "./it's" });
+    expect(text).toContain("'-ldflags=-s -w -buildid= -X main.v=a;touch$x'");
+    expect(text).toContain("'./it'\\\\''s'");
   });
 });
 

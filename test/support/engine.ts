@@ -3,13 +3,14 @@
  * registry, brought up by the project's own scripts (idempotent, fast when warm).
  */
 import { execFile, execFileSync, ExecFileSyncOptions, spawnSync } from 'child_process';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from 'fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join, normalize, resolve } from 'path';
 import { App } from 'cdktf';
 import { ImageStack } from '../../examples/preview-app';
+import { ensureGoTool, KIT_TOOL } from '../../lib/cli/go-tool';
 
 export const ROOT = resolve(__dirname, '../..');
 export const REGISTRY = '127.0.0.1:5000';
@@ -21,6 +22,8 @@ export interface EngineInfo {
   readonly runtime: string;
   readonly builderDigest: string;
   readonly runtimeDigest: string;
+  /** The runtime base as a linux/amd64 + linux/arm64 index (scripts/engine/base-index.sh). */
+  readonly runtimeIndex: string;
 }
 
 let engine: EngineInfo | undefined;
@@ -33,6 +36,7 @@ export function engineUp(): EngineInfo {
   if (!dockerHost) throw new Error(`scripts/engine/up.sh printed no DOCKER_HOST line: ${out}`);
   const stateDir = process.env.AGC_STATE_DIR ?? '/run/airgap-go-constructs';
   const pins = JSON.parse(readFileSync(join(stateDir, 'base-images.json'), 'utf8')) as { builder: string; runtime: string };
+  const index = JSON.parse(readFileSync(join(stateDir, 'base-index.json'), 'utf8')) as { runtime: string };
   process.env.DOCKER_HOST = dockerHost;
   engine = {
     dockerHost,
@@ -40,8 +44,46 @@ export function engineUp(): EngineInfo {
     runtime: pins.runtime,
     builderDigest: pins.builder.split('@')[1],
     runtimeDigest: pins.runtime.split('@')[1],
+    runtimeIndex: index.runtime,
   };
   return engine;
+}
+
+/** The airgap-kit binary, built from kit/ as `npx airgap-kit` would build it. */
+export function kitBinary(): string {
+  return ensureGoTool(KIT_TOOL);
+}
+
+/** What {@link inEngineNetns} returns: exit status, the script's `report k v` lines, and its output. */
+export interface NetnsReport {
+  readonly status: number;
+  readonly report: Record<string, string>;
+  readonly log: string;
+}
+
+/**
+ * Runs `script` with bash inside the loopback-only namespace with the engine
+ * (scripts/engine/netns-run.sh). The script appends `key=value` lines to
+ * $REPORT and keeps logs in $LOGS (= `logs`, outside the stack directory:
+ * verify.sh refuses any file SHA256SUMS does not list).
+ */
+export function inEngineNetns(script: string, cwd: string, logs: string, env: Record<string, string> = {}): NetnsReport {
+  const reportFile = join(logs, 'report.env');
+  writeFileSync(reportFile, '');
+  const r = spawnSync(join(ROOT, 'scripts/engine/netns-run.sh'), ['--', 'bash', '-euo', 'pipefail', '-c', script], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...env, REPORT: reportFile, LOGS: logs },
+    maxBuffer: 64 << 20,
+  });
+  const report: Record<string, string> = {};
+  if (existsSync(reportFile)) {
+    for (const line of readFileSync(reportFile, 'utf8').split('\n')) {
+      const i = line.indexOf('=');
+      if (i > 0) report[line.slice(0, i)] = line.slice(i + 1);
+    }
+  }
+  return { status: r.status ?? -1, report, log: `${r.stdout}\n${r.stderr}` };
 }
 
 /** Runs the docker CLI against the engine and returns stdout; throws with stderr on failure. */

@@ -20,6 +20,8 @@ export const MAIN_ENVS: Record<string, Record<string, string>> = {
     SOURCE_DATE_EPOCH: '1700000000',
     KUBERNETES_PROVIDER_VERSION: '3.2.1',
   },
+  // hello-go built with GoImageBuild.hostGo() as a two-platform index.
+  'main-host-go': { GO_IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' },
 };
 
 /** Only `env` on top of what any program needs, plus the outdir; nothing of the test runner's own environment. */

@@ -17,11 +17,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/airgap-go-constructs/kit/internal/build"
 	"github.com/airgap-go-constructs/kit/internal/images"
 	"github.com/airgap-go-constructs/kit/internal/pack"
 	"github.com/airgap-go-constructs/kit/internal/progress"
@@ -49,6 +51,9 @@ commands:
            on the connected side, after applying the image stack there:
            write the digest of every image it built, for a synth that pins
            them (build outside the gap)
+  build-image
+           what GoImage's host-Go mode runs at apply: go build per
+           platform, one layer on the pinned base, push by digest, SBOM
   version  print the version
 
 Run "airgap-kit <command> -h" for a command's flags.
@@ -79,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPush(ctx, args[1:], stdout, stderr)
 	case "built-images":
 		return runBuilt(ctx, args[1:], stdout, stderr)
+	case "build-image":
+		return runBuildImage(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "airgap-kit: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -336,6 +343,42 @@ func runBuilt(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintf(stderr, "built-images: %d images in %s; synthesize again with AIRGAP_BUILT_IMAGES=%s (or the context key airgap-go-constructs:builtImages)\n", len(built.Images), *outFile, *outFile)
 		return 0
+	}
+	stdout.Write(data)
+	return 0
+}
+
+func runBuildImage(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("build-image", "-spec FILE -tag TAG [-log FILE] [-result FILE]", stderr)
+	specFile := fs.String("spec", "", "the airgap-build.json GoImage staged in the module (required)")
+	tag := fs.String("tag", "", "the tag to push the image or index under (required)")
+	logFile := fs.String("log", "", "keep go's whole output here (default: airgap-kit/<binary>.log under the temporary folder)")
+	resultFile := fs.String("result", "", "also write the result (digests, sizes, compiled packages) here as JSON")
+	if code, ok := parse(fs, args, stdout); !ok {
+		return code
+	}
+	if *specFile == "" || *tag == "" {
+		fmt.Fprintln(stderr, "airgap-kit build-image: -spec and -tag are required")
+		return 2
+	}
+	spec, err := build.ReadSpec(*specFile)
+	if err != nil {
+		return fail(stderr, "build-image", err)
+	}
+	spec.Target = spec.Repository + ":" + *tag
+	if *logFile == "" {
+		*logFile = filepath.Join(os.TempDir(), "airgap-kit", strings.NewReplacer("/", "_", ":", "_").Replace(spec.Target)+".log")
+	}
+	res, err := build.Build(ctx, spec, build.Options{Log: stderr, LogFile: *logFile})
+	if err != nil {
+		return fail(stderr, "build-image", err)
+	}
+	data, _ := json.MarshalIndent(res, "", "  ")
+	data = append(data, '\n')
+	if *resultFile != "" {
+		if err := os.WriteFile(*resultFile, data, 0o644); err != nil {
+			return fail(stderr, "build-image", err)
+		}
 	}
 	stdout.Write(data)
 	return 0

@@ -59,6 +59,34 @@ type Graph struct {
 	Skipped []string
 	// Referrers are the digests of manifests that refer to a manifest of the image.
 	Referrers []string
+	// ReferrerTypes are the artifact types of the referrers, by their subject's digest.
+	ReferrerTypes map[string][]string
+	// PlatformManifests are the digests of the carried platform images: the
+	// index's kept children, or the root itself when it is one image.
+	PlatformManifests []string
+}
+
+// MissingReferrers names the carried platform images that have no referrer of
+// artifactType, unless the root has one (an SBOM of the whole index).
+func (g *Graph) MissingReferrers(artifactType string) []string {
+	has := func(d string) bool {
+		for _, t := range g.ReferrerTypes[d] {
+			if t == artifactType {
+				return true
+			}
+		}
+		return false
+	}
+	if has(g.Root.Digest.String()) {
+		return nil
+	}
+	var missing []string
+	for _, d := range g.PlatformManifests {
+		if !has(d) {
+			missing = append(missing, d)
+		}
+	}
+	return missing
 }
 
 // Client reads and writes registries with credentials from the docker config.
@@ -124,7 +152,8 @@ func (p Platform) String() string {
 	return p.OS + "/" + p.Architecture
 }
 
-func (p Platform) matches(q *ocispec.Platform) bool {
+// Matches reports whether an index child's platform is p (arm64 without a variant is v8).
+func (p Platform) Matches(q *ocispec.Platform) bool {
 	if q == nil || q.OS != p.OS || q.Architecture != p.Architecture {
 		return false
 	}
@@ -138,7 +167,8 @@ func (p Platform) matches(q *ocispec.Platform) bool {
 	return v == p.Variant
 }
 
-func platformString(p *ocispec.Platform) string {
+// PlatformString is "os/arch[/variant]", or "unknown" for none.
+func PlatformString(p *ocispec.Platform) string {
 	if p == nil {
 		return "unknown"
 	}
@@ -169,7 +199,10 @@ func Resolve(ctx context.Context, repo *remote.Repository, ref Ref, platforms []
 	if ref.Digest != "" && root.Digest.String() != ref.Digest {
 		return nil, fmt.Errorf("%s: the registry answered with digest %s for it", ref, root.Digest)
 	}
-	g := &Graph{Root: root}
+	g := &Graph{Root: root, ReferrerTypes: map[string][]string{}}
+	if !IsIndex(root.MediaType) {
+		g.PlatformManifests = []string{root.Digest.String()}
+	}
 	w := &walker{ctx: ctx, repo: repo, g: g, seenBlob: map[digest.Digest]bool{}, seenManifest: map[digest.Digest]bool{}}
 	if err := w.manifest(root, platforms, true); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
@@ -207,12 +240,15 @@ func (w *walker) manifest(desc ocispec.Descriptor, platforms []Platform, root bo
 		kept := map[digest.Digest]bool{}
 		for _, child := range m.Manifests {
 			if len(platforms) > 0 && !keepChild(child, platforms, kept) {
-				w.g.Skipped = append(w.g.Skipped, platformString(child.Platform))
+				w.g.Skipped = append(w.g.Skipped, PlatformString(child.Platform))
 				continue
 			}
 			kept[child.Digest] = true
 			if root && child.Platform != nil {
-				w.g.Platforms = append(w.g.Platforms, platformString(child.Platform))
+				w.g.Platforms = append(w.g.Platforms, PlatformString(child.Platform))
+			}
+			if root {
+				w.g.PlatformManifests = append(w.g.PlatformManifests, child.Digest.String())
 			}
 			if err := w.manifest(child, platforms, false); err != nil {
 				return err
@@ -239,7 +275,7 @@ func (w *walker) manifest(desc ocispec.Descriptor, platforms []Platform, root bo
 // keepChild keeps children of named platforms, and attestations of kept children.
 func keepChild(child ocispec.Descriptor, platforms []Platform, kept map[digest.Digest]bool) bool {
 	for _, p := range platforms {
-		if p.matches(child.Platform) {
+		if p.Matches(child.Platform) {
 			return true
 		}
 	}
@@ -259,6 +295,7 @@ func (w *walker) referrers(subject ocispec.Descriptor) error {
 		return fmt.Errorf("listing referrers of %s: %w", subject.Digest, describe(err))
 	}
 	for _, r := range found {
+		w.g.ReferrerTypes[subject.Digest.String()] = append(w.g.ReferrerTypes[subject.Digest.String()], r.ArtifactType)
 		if w.seenManifest[r.Digest] {
 			continue
 		}

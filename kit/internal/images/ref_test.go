@@ -54,7 +54,7 @@ func TestPlatforms(t *testing.T) {
 		t.Fatalf("%v %v", p, err)
 	}
 	v8, _ := ParsePlatform("linux/arm64/v8")
-	if !v8.matches(&ocispec.Platform{OS: "linux", Architecture: "arm64"}) {
+	if !v8.Matches(&ocispec.Platform{OS: "linux", Architecture: "arm64"}) {
 		t.Error("arm64 without a variant is v8")
 	}
 	if _, err := ParsePlatform("amd64"); err == nil {

@@ -44,6 +44,9 @@ type StackImage struct {
 	Index *bool `json:"index,omitempty"`
 	// Platforms the far side needs; empty means the stack's platforms.
 	Platforms []string `json:"platforms,omitempty"`
+	// Referrers are artifact types (such as application/spdx+json) every
+	// carried platform image must have a referrer of: pack fails without them.
+	Referrers []string `json:"referrers,omitempty"`
 	// Use is "base" (a Dockerfile FROM), "run" (a container) or "build" (built and pushed by the stack).
 	Use string `json:"use"`
 	// NeededBy are the construct paths that need the image.

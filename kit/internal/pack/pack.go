@@ -49,7 +49,7 @@ type Options struct {
 	// Binaries maps a platform (linux/amd64) to a static airgap-kit binary for the far side.
 	Binaries map[string]string
 	// Stacks to carry; empty means all. A stack's dependencies must be carried too.
-	Stacks []string
+	Stacks   []string
 	Archive  archive.Options
 	Progress *progress.Reporter
 }
@@ -326,6 +326,7 @@ func mergeImages(in []wantedImage) []wantedImage {
 		if cur, ok := byTarget[key]; ok {
 			cur.NeededBy = union(cur.NeededBy, w.NeededBy)
 			cur.platforms = union(cur.platforms, w.platforms)
+			cur.Referrers = union(cur.Referrers, w.Referrers)
 			continue
 		}
 		c := w
@@ -385,6 +386,11 @@ func resolveImages(ctx context.Context, client *images.Client, want []wantedImag
 		g, err := images.Resolve(ctx, repo, read, plats)
 		if err != nil {
 			return nil, fmt.Errorf("image %s (needed by %s): %w", source, strings.Join(w.NeededBy, ", "), err)
+		}
+		for _, t := range w.Referrers {
+			if missing := g.MissingReferrers(t); len(missing) > 0 {
+				return nil, fmt.Errorf("image %s (needed by %s): the kit lists a %s referrer for it, but %s has none: apply the image stack again, or attach them (GoImage's sbom)", source, strings.Join(w.NeededBy, ", "), t, strings.Join(missing, ", "))
+			}
 		}
 		img := ManifestImage{
 			Source: source.String(), Target: target.String(), Digest: g.Root.Digest.String(), MediaType: g.Root.MediaType,
@@ -452,8 +458,8 @@ func ociLayout(graphs []resolved, m *Manifest, client *images.Client) ([]entry, 
 		index.Manifests = append(index.Manifests, ocispec.Descriptor{
 			MediaType: root.MediaType, Digest: root.Digest, Size: root.Size,
 			Annotations: map[string]string{
-				ocispec.AnnotationRefName: strings.ReplaceAll(target.Repository, "/", "-") + "-" + name,
-				"io.containerd.image.name": target.Name() + refSuffix(target),
+				ocispec.AnnotationRefName:        strings.ReplaceAll(target.Repository, "/", "-") + "-" + name,
+				"io.containerd.image.name":       target.Name() + refSuffix(target),
 				"io.airgap-go-constructs.source": r.image.Source,
 			},
 		})
@@ -627,4 +633,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-

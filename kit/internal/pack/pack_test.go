@@ -174,6 +174,12 @@ func seedIndex(t *testing.T, addr, name, tag string, layers, layerSize int) ocis
 // from a base, and stack "preview" (after images) runs an image and needs a provider.
 func fakeApp(t *testing.T, dir, target string, base ocispec.Descriptor, providerMirror string) {
 	t.Helper()
+	fakeAppWith(t, dir, target, base, providerMirror, nil)
+}
+
+// fakeAppWith is fakeApp with the artifact types the preview stack's image must have referrers of.
+func fakeAppWith(t *testing.T, dir, target string, base ocispec.Descriptor, providerMirror string, referrers []string) {
+	t.Helper()
 	stacks := map[string]map[string]any{
 		"images":  {"name": "images", "workingDirectory": "stacks/images", "dependencies": []string{}},
 		"preview": {"name": "preview", "workingDirectory": "stacks/preview", "dependencies": []string{"images"}},
@@ -187,7 +193,7 @@ func fakeApp(t *testing.T, dir, target string, base ocispec.Descriptor, provider
 	}
 	for name, imgs := range map[string][]StackImage{
 		"images":  {{Target: target + "/library/base:1@" + base.Digest.String(), Source: "docker.io/library/base:1@" + base.Digest.String(), Digest: base.Digest.String(), Use: "base", NeededBy: []string{"images/app"}}, {Target: target + "/team/app:ctx-1", Use: "build", NeededBy: []string{"images/app"}}},
-		"preview": {{Target: target + "/library/base:1@" + base.Digest.String(), Source: "docker.io/library/base:1@" + base.Digest.String(), Digest: base.Digest.String(), Use: "run", NeededBy: []string{"preview/Env/web"}}},
+		"preview": {{Target: target + "/library/base:1@" + base.Digest.String(), Source: "docker.io/library/base:1@" + base.Digest.String(), Digest: base.Digest.String(), Use: "run", NeededBy: []string{"preview/Env/web"}, Referrers: referrers}},
 	} {
 		sd := filepath.Join(dir, "stacks", name)
 		os.MkdirAll(filepath.Join(sd, "offline"), 0o755)
@@ -346,6 +352,28 @@ func TestPackVerifyPushKeepsEveryDigest(t *testing.T) {
 	res2 := w.pack(t, filepath.Join(w.dir, "kit2.tar"), Options{})
 	if res2.SHA256SumsHash != res.SHA256SumsHash {
 		t.Fatalf("pack is not deterministic: %s then %s", res.SHA256SumsHash, res2.SHA256SumsHash)
+	}
+}
+
+func TestReferrersTheKitListsMustBeThere(t *testing.T) {
+	w := newWorld(t, 1, 1<<10)
+	// The seeded index carries an SPDX referrer: listed, it is found and carried.
+	fakeAppWith(t, w.app, w.dst.addr, w.base, w.mirror, []string{"application/spdx+json"})
+	res := w.pack(t, filepath.Join(w.dir, "ok.tar"), Options{})
+	if len(res.Manifest.Images[0].Referrers) != 1 {
+		t.Fatalf("the SBOM referrer was not carried: %+v", res.Manifest.Images[0])
+	}
+	// A CycloneDX document the kit lists but the registry lacks fails the pack, naming the type.
+	fakeAppWith(t, w.app, w.dst.addr, w.base, w.mirror, []string{"application/vnd.cyclonedx+json"})
+	_, err := Pack(context.Background(), Options{
+		CdktfOut: w.app, Out: filepath.Join(w.dir, "bad.tar"), Key: w.key, ProviderMirror: w.mirror,
+		Overrides: []images.Override{{From: "docker.io/library", To: w.src.addr + "/library"}}, PlainHTTP: []string{w.src.addr}, Progress: w.rep,
+	})
+	if err == nil || !strings.Contains(err.Error(), "lists a application/vnd.cyclonedx+json referrer for it") {
+		t.Fatalf("want the missing referrer named, got %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(w.dir, "bad.tar")); statErr == nil {
+		t.Fatal("a failed pack left an archive behind")
 	}
 }
 

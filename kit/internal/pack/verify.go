@@ -24,7 +24,7 @@ type VerifyOptions struct {
 	PublicKey string
 	// SHA256SumsHash is the pin: the sha256 of the archive's SHA256SUMS, as pack printed it.
 	SHA256SumsHash string
-	Progress *progress.Reporter
+	Progress       *progress.Reporter
 }
 
 // Verified is what a passing verification found.
