@@ -42,6 +42,8 @@ export interface ImageAppOptions {
    * mirrored distroless base).
    */
   readonly hostGo?: { readonly platforms: string[]; readonly runtime?: string; readonly kitCommand?: string };
+  /** From the Dockerfile, also attach hello-go's SBOM after the push (airgap-kit sbom). */
+  readonly sbom?: boolean;
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
@@ -80,7 +82,7 @@ export class ImageStack extends AirgapStack {
             mirror: bases.mirror,
             sourceDateEpoch: options.sourceDateEpoch,
           }
-        : bases),
+        : { ...bases, ...(options.sbom ? { sbom: true, buildMode: GoImageBuild.dockerfile({ plainHttpRegistries: options.plainHttpRegistry ? [options.registry] : undefined }) } : {}) }),
       moduleDir: options.moduleDir ?? HELLO_GO_DIR,
       registry: options.registry,
       repository: 'examples/hello-go',

@@ -70,7 +70,7 @@ export { BaseImage, StockImageOptions } from './image/base-image';
 export { GoModule } from './image/go-module';
 export { ModuleSource, ModuleSourceKind, ProxyModuleSourceOptions } from './image/module-source';
 export { GoImage, GoImageProps } from './image/go-image';
-export { BuildEngine, DockerfileBuildOptions, GoImageBuild, GoImageBuildKind, HostGoBuildOptions } from './image/go-image-build';
+export { BuildEngine, DockerfileBuildOptions, GoImageBuild, GoImageBuildKind, HostGoBuildOptions, KitCommandOptions } from './image/go-image-build';
 export { OfflineBundleImage, OfflineBundleImageProps } from './image/offline-bundle-image';
 
 // The offline Go module mirror: bundle, sidecar, namespace service.

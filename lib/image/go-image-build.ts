@@ -27,17 +27,8 @@ export enum GoImageBuildKind {
   HOST_GO = 'host-go',
 }
 
-/** Options for {@link GoImageBuild.dockerfile}. */
-export interface DockerfileBuildOptions {
-  /**
-   * The engine the docker provider talks to.
-   * @default BuildEngine.PODMAN
-   */
-  readonly engine?: BuildEngine;
-}
-
-/** Options for {@link GoImageBuild.hostGo}. */
-export interface HostGoBuildOptions {
+/** How airgap-kit runs where `tofu apply` runs, for the steps it does (hostGo builds, SBOMs). */
+export interface KitCommandOptions {
   /**
    * Registry hosts (with port) spoken to over plain HTTP, such as a loopback
    * test registry. Everything else is HTTPS with the docker config's credentials.
@@ -46,19 +37,32 @@ export interface HostGoBuildOptions {
   readonly plainHttpRegistries?: string[];
   /**
    * The command that runs airgap-kit where `tofu apply` runs. The variable
-   * AIRGAP_KIT, when set there, overrides it.
+   * AIRGAP_KIT, when set there, overrides it (such as the static airgap-kit
+   * that `airgap-kit pack` carries across the gap).
    * @default 'npx --no-install airgap-kit' (this package's command, from the app's node_modules)
    */
   readonly kitCommand?: string;
 }
 
+/** Options for {@link GoImageBuild.dockerfile}. */
+export interface DockerfileBuildOptions extends KitCommandOptions {
+  /**
+   * The engine the docker provider talks to.
+   * @default BuildEngine.PODMAN
+   */
+  readonly engine?: BuildEngine;
+}
+
+/** Options for {@link GoImageBuild.hostGo}. */
+export interface HostGoBuildOptions extends KitCommandOptions {}
+
 /**
  * How GoImage builds, as a choice of static factories.
  *
- * | mode | engines | platforms | one digest per source | warm rebuild |
- * | --- | --- | --- | --- | --- |
- * | `dockerfile()` (default) | podman, Docker with BuildKit, Docker legacy (no cache) | the engine's own | no: the engine stamps times and ids | cached compile (not on Docker legacy) |
- * | `hostGo()` | none: Go 1.26+ and airgap-kit where `tofu apply` runs | any, as one index | yes | cached compile |
+ * | mode | engines | platforms | one digest per source | warm rebuild | SBOM |
+ * | --- | --- | --- | --- | --- | --- |
+ * | `dockerfile()` (default) | podman, Docker with BuildKit, Docker legacy (no cache) | the engine's own | no: the engine stamps times and ids | cached compile (not on Docker legacy) | with `sbom: true`, read from the pushed image by airgap-kit |
+ * | `hostGo()` | none: Go 1.26+ and airgap-kit where `tofu apply` runs | any, as one index | yes | cached compile | on by default |
  */
 export class GoImageBuild {
   /**
@@ -67,7 +71,7 @@ export class GoImageBuild {
    * module cache mounts where the engine supports them.
    */
   static dockerfile(options: DockerfileBuildOptions = {}): GoImageBuild {
-    return new GoImageBuild(GoImageBuildKind.DOCKERFILE, options.engine ?? BuildEngine.PODMAN, {});
+    return new GoImageBuild(GoImageBuildKind.DOCKERFILE, options.engine ?? BuildEngine.PODMAN, { plainHttpRegistries: options.plainHttpRegistries, kitCommand: options.kitCommand });
   }
 
   /**
@@ -87,8 +91,8 @@ export class GoImageBuild {
     public readonly kind: GoImageBuildKind,
     /** The engine, for DOCKERFILE. */
     public readonly engine: BuildEngine | undefined,
-    /** Options of HOST_GO. */
-    public readonly hostGoOptions: HostGoBuildOptions,
+    /** How airgap-kit runs at apply. */
+    public readonly kitOptions: KitCommandOptions,
   ) {}
 
   /** Whether the Dockerfile may use `RUN --mount=type=cache`. */

@@ -10,7 +10,7 @@ import { BaseImage } from './base-image';
 import { ContextFile, readModuleFiles } from '../private/build-context';
 import { builtDigest, stageAndPush } from '../private/context-image';
 import { BINARY_DIR, goBuildEnv, imageLabels, renderDockerfile, renderDockerignore } from '../private/dockerfile';
-import { SPDX_MEDIA_TYPE, stageAndBuildOnHost } from '../private/host-build';
+import { attachSbomAfterPush, SPDX_MEDIA_TYPE, stageAndBuildOnHost } from '../private/host-build';
 import { BuildEngine, GoImageBuild, GoImageBuildKind } from './go-image-build';
 import { PropChecker } from '../private/prop-checker';
 import { GoService } from '../kubernetes/go-service';
@@ -51,7 +51,9 @@ export interface GoImageProps {
   readonly platforms?: string[];
   /**
    * Attach an SPDX 2.3 SBOM, from the binary's Go build info and the module's
-   * go.sum, to each platform's manifest as an OCI referrer. Needs `GoImageBuild.hostGo()`.
+   * go.sum, to each platform's manifest as an OCI referrer. With the Dockerfile,
+   * `airgap-kit sbom` reads the binary out of the pushed image after the push,
+   * so airgap-kit must run where `tofu apply` runs (npx, or AIRGAP_KIT).
    * @default - true with hostGo, false with dockerfile
    */
   readonly sbom?: boolean;
@@ -170,6 +172,8 @@ export class GoImage extends Construct {
   public readonly hostBuild?: DataResource;
   /** The docker_registry_image data source reading the pushed digest back (escape hatch; hostGo mode). */
   public readonly pushedImage?: DataDockerRegistryImage;
+  /** The terraform_data whose local-exec runs `airgap-kit sbom` after the push (escape hatch; dockerfile mode with `sbom`). */
+  public readonly sbomStep?: DataResource;
   /** `<registry>/<repository>@sha256:…`, known after apply; pass it to GoService's `image`. */
   public readonly imageRef: string;
 
@@ -255,21 +259,18 @@ export class GoImage extends Construct {
     if (!hostGo && props.platforms !== undefined) {
       c.fail('platforms', props.platforms, `needs GoImageBuild.hostGo(): GoImageBuild.dockerfile() (engine ${build.engine}) builds for the engine's own platform only`, 'Pass buildMode: GoImageBuild.hostGo() to cross-compile and push one index, or drop platforms.');
     }
-    if (!hostGo && props.sbom === true) {
-      c.fail('sbom', true, 'needs GoImageBuild.hostGo(), which reads the binary it built', 'Pass buildMode: GoImageBuild.hostGo(), or drop sbom.');
-    }
     if (hostGo) {
       if (props.builder !== undefined) c.fail('builder', props.builder.reference, 'is unused by GoImageBuild.hostGo(), which builds with the Go toolchain where tofu apply runs', 'Drop builder, or use GoImageBuild.dockerfile().');
       if (props.buildNetwork !== undefined) c.fail('buildNetwork', props.buildNetwork, 'is unused by GoImageBuild.hostGo(), which runs no build container', 'Drop buildNetwork: the host build uses the module source\'s GOPROXY only.');
       if (props.keepRemotely === false) c.fail('keepRemotely', false, 'is not supported by GoImageBuild.hostGo(): its pushed index stays in the registry on destroy', 'Drop keepRemotely, and delete old tags with the registry\'s garbage collection.');
       if (platforms.length === 0) c.fail('platforms', platforms, 'is empty', "Pass at least one platform, such as ['linux/amd64'].");
-      const kitCommand = build.hostGoOptions.kitCommand;
-      if (kitCommand !== undefined && (kitCommand.trim() === '' || /[\r\n`$;&|<>]/.test(kitCommand))) {
-        c.fail('buildMode.kitCommand', kitCommand, 'is empty or holds a newline or one of ` $ ; & | < >', 'Pass a command and its arguments, such as "npx --no-install airgap-kit" or "/opt/airgap-kit/airgap-kit".');
-      }
-      for (const [i, host] of (build.hostGoOptions.plainHttpRegistries ?? []).entries()) {
-        c.check(`buildMode.plainHttpRegistries[${i}]`, host, /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host) ? undefined : 'is not a registry host[:port]', 'Pass hosts such as "127.0.0.1:5000".');
-      }
+    }
+    const kitCommand = build.kitOptions.kitCommand;
+    if (kitCommand !== undefined && (kitCommand.trim() === '' || /[\r\n`$;&|<>]/.test(kitCommand))) {
+      c.fail('buildMode.kitCommand', kitCommand, 'is empty or holds a newline or one of ` $ ; & | < >', 'Pass a command and its arguments, such as "npx --no-install airgap-kit" or "/opt/airgap-kit/airgap-kit".');
+    }
+    for (const [i, host] of (build.kitOptions.plainHttpRegistries ?? []).entries()) {
+      c.check(`buildMode.plainHttpRegistries[${i}]`, host, /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host) ? undefined : 'is not a registry host[:port]', 'Pass hosts such as "127.0.0.1:5000".');
     }
     for (const [i, p] of platforms.entries()) {
       c.check(`platforms[${i}]`, p, PLATFORM.test(p) ? undefined : 'is not a Linux platform Go builds static binaries for', 'Use os/arch[/variant] such as "linux/amd64", "linux/arm64" or "linux/arm/v7".');
@@ -303,7 +304,7 @@ export class GoImage extends Construct {
         files,
         repositoryName: this.repositoryName,
         tag: props.tag,
-        kitCommand: build.hostGoOptions.kitCommand ?? 'npx --no-install airgap-kit',
+        kitCommand: kitCommandOf(build),
         spec: {
           mainPackage: mainArg,
           binary: binaryName,
@@ -319,7 +320,7 @@ export class GoImage extends Construct {
           labels: imageLabels(binaryName, epoch, runtime.resolve(props.mirror), labels),
           sourceDateEpoch: epoch,
           sbom,
-          plainHttp: [...(build.hostGoOptions.plainHttpRegistries ?? [])],
+          plainHttp: [...(build.kitOptions.plainHttpRegistries ?? [])],
         },
       });
       // No docker_image names it, so the kit learns of the build here: with its
@@ -379,5 +380,21 @@ export class GoImage extends Construct {
     this.dockerImage = built.image;
     this.registryImage = built.registryImage;
     this.imageRef = built.imageRef;
+    if (sbom) {
+      this.sbomStep = attachSbomAfterPush(this, {
+        imageRef: built.imageRef,
+        binaryPath: `${BINARY_DIR}/${binaryName}`,
+        moduleDir: built.contextPath,
+        base: runtime.resolve(props.mirror),
+        sourceDateEpoch: epoch,
+        plainHttp: build.kitOptions.plainHttpRegistries ?? [],
+        kitCommand: kitCommandOf(build),
+      });
+      stack._recordImage({ target: `${this.repositoryName}:${built.tag}`, use: KitImageUse.BUILD, neededBy: this.node.path, referrers: [SPDX_MEDIA_TYPE] });
+    }
   }
+}
+
+function kitCommandOf(build: GoImageBuild): string {
+  return build.kitOptions.kitCommand ?? 'npx --no-install airgap-kit';
 }

@@ -50,6 +50,42 @@ export interface HostBuiltImage {
   readonly imageRef: string;
 }
 
+/**
+ * Runs airgap-kit with `args` from the stack folder when `resource` is created.
+ * `$${…}` is a literal `${…}` for Terraform: the shell expands AIRGAP_KIT where
+ * tofu runs. Every argument is a validated path, reference or flag.
+ */
+function runKitAtApply(resource: DataResource, kitCommand: string, args: readonly string[]): void {
+  resource.addOverride('provisioner', [{ 'local-exec': { command: `$\${AIRGAP_KIT:-${kitCommand}} ${args.join(' ')}`, working_dir: '${path.module}' } }]);
+}
+
+/** What {@link attachSbomAfterPush} needs. */
+export interface SbomStepOptions {
+  /** `<repo>@<digest>`: the push's digest (a reference Terraform resolves) or a pinned one. */
+  readonly imageRef: string;
+  /** The binary's absolute path in the image. */
+  readonly binaryPath: string;
+  /** The staged module (with go.sum), relative to the stack folder. */
+  readonly moduleDir: string;
+  /** The runtime base, pinned. */
+  readonly base: string;
+  readonly sourceDateEpoch: number;
+  readonly plainHttp: readonly string[];
+  readonly kitCommand: string;
+}
+
+/**
+ * A `terraform_data`, replaced with each new digest, whose local-exec runs
+ * `airgap-kit sbom` on the pushed image: the SBOM of a Dockerfile build.
+ */
+export function attachSbomAfterPush(scope: Construct, options: SbomStepOptions): DataResource {
+  const step = new DataResource(scope, 'Sbom', { triggersReplace: { image: options.imageRef } });
+  const args = ['sbom', '-image', options.imageRef, '-binary', options.binaryPath, '-module', options.moduleDir, '-base', options.base, '-created', String(options.sourceDateEpoch)];
+  for (const host of options.plainHttp) args.push('-plain-http', host);
+  runKitAtApply(step, options.kitCommand, args);
+  return step;
+}
+
 /** The artifact type of the SBOMs airgap-kit build-image attaches. */
 export const SPDX_MEDIA_TYPE = 'application/spdx+json';
 
@@ -75,14 +111,7 @@ export function stageAndBuildOnHost(scope: Construct, stack: AirgapStack, option
     input: { target: `${options.repositoryName}:${tag}` },
   });
   // $${…} is a literal ${…} for Terraform: the shell expands AIRGAP_KIT where tofu runs.
-  build.addOverride('provisioner', [
-    {
-      'local-exec': {
-        command: `$\${AIRGAP_KIT:-${options.kitCommand}} build-image -spec ${specPath} -tag ${tag}`,
-        working_dir: '${path.module}',
-      },
-    },
-  ]);
+  runKitAtApply(build, options.kitCommand, ['build-image', '-spec', specPath, '-tag', tag]);
   const pushed = new DataDockerRegistryImage(scope, 'Pushed', {
     name: `${options.repositoryName}:${tag}`,
     dependsOn: [build],

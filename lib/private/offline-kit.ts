@@ -102,9 +102,9 @@ export function kitImages(stackJson: StackJson, records: readonly ImageRecord[])
   const merged = new Map<string, Merged>();
   const add = (target: string, use: KitImageUse, neededBy: string, record: Partial<ImageRecord> = {}): void => {
     const key = `${use} ${target}`;
-    const cur = merged.get(key) ?? { ...record, target, source: record.source ?? sources.get(target), use, neededBy: new Set<string>() };
-    cur.neededBy.add(neededBy);
-    merged.set(key, cur);
+    const cur = merged.get(key) ?? { target, source: sources.get(target), use, neededBy: new Set<string>() };
+    // A construct's record adds what the resource alone does not say (an SBOM, the platforms).
+    merged.set(key, { ...record, ...cur, source: cur.source ?? record.source, index: cur.index ?? record.index, digest: cur.digest ?? record.digest, platforms: cur.platforms ?? record.platforms, referrers: cur.referrers ?? record.referrers, neededBy: cur.neededBy.add(neededBy) });
   };
   for (const [type, byId] of Object.entries(stackJson.resource ?? {})) {
     if (!type.startsWith('kubernetes_') && !type.startsWith('docker_')) continue;

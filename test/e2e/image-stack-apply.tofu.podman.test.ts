@@ -49,6 +49,8 @@ function imageStack(platforms?: string[], moduleDir?: string): { app: App; stack
     providerVersions: { docker: t.versions.docker },
     moduleDir,
     hostGo: platforms ? { platforms, runtime: info.runtimeIndex } : undefined,
+    // From the Dockerfile, the SBOM comes from airgap-kit sbom after the push.
+    sbom: platforms === undefined,
   });
   return { app, stack, outdir };
 }
@@ -107,9 +109,10 @@ describe.each([
       "$tofu" plan -detailed-exitcode -input=false -no-color >"$LOGS/plan.log" 2>&1
       report plan_exit $?
       set -e
+      # What was pushed, read with a third-party client (oras), before destroy.
+      oras=${JSON.stringify(goTool('oras'))}
+      "$oras" discover --plain-http --format json "$(docker inspect -f '{{.Config.Image}}' "$cid")" >"$LOGS/referrers-run.json" || true
       if ${hostGo ? 'true' : 'false'}; then
-        # What was pushed, read with a third-party client (oras), before destroy.
-        oras=${JSON.stringify(hostGo ? goTool('oras') : '')}
         "$oras" manifest fetch --plain-http ${repo}:${tag} >"$LOGS/index.json"
         for d in $(grep -o "sha256:[0-9a-f]*" "$LOGS/index.json"); do
           "$oras" manifest fetch --plain-http ${repo}@$d >"$LOGS/manifest-\${d#sha256:}.json"
@@ -122,7 +125,7 @@ describe.each([
       report images_left "$(docker images -q ${repo}:${tag} | wc -l)"
       report registry_tags "$(curl -s http://${repo.replace('/examples/hello-go', '')}/v2/examples/hello-go/tags/list)"
     `;
-    const r = inEngineNetns(script, dir, outdir, hostGo ? { AIRGAP_KIT: kitBinary() } : {});
+    const r = inEngineNetns(script, dir, outdir, { AIRGAP_KIT: kitBinary() });
     const plan = logFile(outdir, 'plan.log');
     expect({ status: r.status, log: r.status === 0 ? '' : r.log }).toEqual({ status: 0, log: '' });
     expect(r.report).toMatchObject({ init: 'ok', apply: 'ok', running: 'true', healthz: '200', readyz: '200', health: 'healthy', uid: '65532:65532:65532:65532', image_user: '65532:65532', destroy: 'ok' });
@@ -132,6 +135,10 @@ describe.each([
     if (!hostGo) {
       expect(r.report.image).toMatch(new RegExp(`^${REGISTRY.replace(/\./g, '\\.')}/examples/hello-go@sha256:[0-9a-f]{64}$`));
       expect(r.report.registry_tags).not.toContain(tag);
+      // sbom: true from the Dockerfile: airgap-kit sbom attached the document to the pushed image after the push.
+      const referrers = JSON.parse(logFile(outdir, 'referrers-run.json') || '{}') as { manifests?: Array<{ artifactType: string }>; referrers?: Array<{ artifactType: string }> };
+      expect((referrers.manifests ?? referrers.referrers ?? []).map((x) => x.artifactType)).toEqual(['application/spdx+json']);
+      expect(logFile(outdir, 'apply.log')).toMatch(/sbom sha256:[0-9a-f]{64} attached to /);
       return;
     }
     // hostGo keeps its pushed index (keepRemotely is not supported), and its apply log shows the build.
@@ -165,7 +172,7 @@ describe.each([
       echo "apply_exit=$?" >>"$REPORT"
       "$tofu" destroy -auto-approve -input=false -no-color >"$LOGS/destroy.log" 2>&1
     `;
-    const r = inEngineNetns(script, join(outdir, 'stacks', 'images'), outdir, hostGo ? { AIRGAP_KIT: kitBinary() } : {});
+    const r = inEngineNetns(script, join(outdir, 'stacks', 'images'), outdir, { AIRGAP_KIT: kitBinary() });
     expect(r.status).toBe(0);
     expect(r.report.apply_exit).toBe('1');
     // The error block itself (after "Error:"), not only the streamed output, names the cause.

@@ -31,6 +31,7 @@ describe('GoImageBuild', () => {
     expect(GoImageBuild.dockerfile()).toMatchObject({ kind: GoImageBuildKind.DOCKERFILE, engine: BuildEngine.PODMAN, cacheMounts: true });
     expect(GoImageBuild.dockerfile({ engine: BuildEngine.DOCKER_LEGACY }).cacheMounts).toBe(false);
     expect(GoImageBuild.hostGo()).toMatchObject({ kind: GoImageBuildKind.HOST_GO, engine: undefined, cacheMounts: false });
+    expect(GoImageBuild.dockerfile({ kitCommand: '/opt/kit' }).kitOptions).toEqual({ kitCommand: '/opt/kit', plainHttpRegistries: undefined });
   });
 
   test('Docker with BuildKit asks the provider for builder version 2; the legacy builder gets no --mount', () => {
@@ -46,6 +47,44 @@ describe('GoImageBuild', () => {
     expect(dig(byName('team/b'), 'build.version')).toBeUndefined();
     expect(kit.dockerfile).toContain('--mount=type=cache');
     expect(legacy.dockerfile).not.toContain('--mount');
+  });
+});
+
+describe('GoImage from the Dockerfile with sbom', () => {
+  test('a terraform_data, replaced with each pushed digest, runs airgap-kit sbom on the pushed image; the kit lists the referrer', () => {
+    const outdir = tmp('agc-df-sbom-');
+    const app = new App({ outdir });
+    const { image, json } = hostImage(
+      {
+        builder: BaseImage.fromReference(`127.0.0.1:5000/library/golang:1.26@${D2}`),
+        buildMode: GoImageBuild.dockerfile({ plainHttpRegistries: ['127.0.0.1:5000'] }),
+        platforms: undefined,
+        sbom: true,
+        sourceDateEpoch: 1790000000,
+      },
+      app,
+    );
+    const push = Object.keys(json.resource?.docker_registry_image ?? {})[0];
+    const step = onlyResource(json, 'terraform_data');
+    const ref = `127.0.0.1:5000/team/hello-go@\${docker_registry_image.${push}.sha256_digest}`;
+    expect(step.triggers_replace).toEqual({ image: ref });
+    expect(step.provisioner).toEqual([
+      {
+        'local-exec': {
+          command: `$\${AIRGAP_KIT:-npx --no-install airgap-kit} sbom -image ${ref} -binary /usr/local/bin/hello-go -module ${image.contextPath} -base ${RUNTIME.reference} -created 1790000000 -plain-http 127.0.0.1:5000`,
+          working_dir: '${path.module}',
+        },
+      },
+    ]);
+    expect(image.sbomStep).toBeDefined();
+    app.synth();
+    const kit = JSON.parse(readFileSync(join(outdir, 'stacks', 'images', 'offline', 'images.json'), 'utf8')) as { images: Array<{ use: string; target: string; referrers?: string[] }> };
+    expect(kit.images.filter((i) => i.use === 'build')).toEqual([expect.objectContaining({ target: `127.0.0.1:5000/team/hello-go:${image.tag}`, referrers: ['application/spdx+json'] })]);
+  });
+
+  test('without sbom, a Dockerfile image has no airgap-kit step', () => {
+    const { json } = hostImage({ buildMode: GoImageBuild.dockerfile(), platforms: undefined, builder: BaseImage.fromReference(`127.0.0.1:5000/library/golang:1.26@${D2}`) });
+    expect(json.resource?.terraform_data).toBeUndefined();
   });
 });
 
@@ -149,7 +188,6 @@ describe('GoImage with GoImageBuild.hostGo()', () => {
 
   test.each([
     [{ buildMode: GoImageBuild.dockerfile(), platforms: ['linux/arm64'] }, 'prop "platforms" is ["linux/arm64"], which needs GoImageBuild.hostGo(): GoImageBuild.dockerfile() (engine podman) builds for the engine\'s own platform only'],
-    [{ buildMode: GoImageBuild.dockerfile(), sbom: true }, 'prop "sbom" is true, which needs GoImageBuild.hostGo()'],
     [{ builder: BaseImage.golang() }, 'prop "builder" is'],
     [{ buildNetwork: 'host' }, 'prop "buildNetwork" is "host", which is unused by GoImageBuild.hostGo()'],
     [{ keepRemotely: false }, 'prop "keepRemotely" is false, which is not supported by GoImageBuild.hostGo()'],

@@ -54,6 +54,8 @@ commands:
   build-image
            what GoImage's host-Go mode runs at apply: go build per
            platform, one layer on the pinned base, push by digest, SBOM
+  sbom     what a Dockerfile-built GoImage with sbom runs at apply: read
+           the binary out of the pushed image, attach its SPDX SBOM
   version  print the version
 
 Run "airgap-kit <command> -h" for a command's flags.
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBuilt(ctx, args[1:], stdout, stderr)
 	case "build-image":
 		return runBuildImage(ctx, args[1:], stdout, stderr)
+	case "sbom":
+		return runSBOM(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "airgap-kit: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -381,6 +385,31 @@ func runBuildImage(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	stdout.Write(data)
+	return 0
+}
+
+func runSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("sbom", "-image REPO@DIGEST -binary PATH -module DIR -base REF [-created EPOCH] [-plain-http HOST]...", stderr)
+	image := fs.String("image", "", "the pushed image, pinned by digest (required)")
+	binary := fs.String("binary", "", "the Go binary's absolute path in the image (required)")
+	module := fs.String("module", "", "the module folder, for go.sum (required)")
+	base := fs.String("base", "", "the runtime base the image was built on, pinned")
+	created := fs.Int64("created", 0, "SOURCE_DATE_EPOCH: the document's creation time")
+	var plain multi
+	fs.Var(&plain, "plain-http", "registry host spoken to over plain HTTP (repeatable)")
+	if code, ok := parse(fs, args, stdout); !ok {
+		return code
+	}
+	if *image == "" || *binary == "" || *module == "" {
+		fmt.Fprintln(stderr, "airgap-kit sbom: -image, -binary and -module are required")
+		return 2
+	}
+	d, err := build.AttachToPushed(ctx, build.AttachOptions{Image: *image, BinaryPath: *binary, ModuleDir: *module, Base: *base, Created: *created, PlainHTTP: plain})
+	if err != nil {
+		return fail(stderr, "sbom", err)
+	}
+	fmt.Fprintf(stderr, "sbom %s attached to %s\n", d, *image)
+	fmt.Fprintln(stdout, d)
 	return 0
 }
 

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
 	"github.com/airgap-go-constructs/kit/internal/images"
 )
 
@@ -181,3 +185,29 @@ func TestH1HexDecodesOnlyWellFormedHashes(t *testing.T) {
 }
 
 func timeNow(i int) time.Time { return time.Unix(int64(1000000+i*3600), 0) }
+
+func TestExtractFileTakesTheTopMostLayersCopy(t *testing.T) {
+	mk := func(content string) v1.Layer {
+		bin := filepath.Join(t.TempDir(), "hello")
+		os.WriteFile(bin, []byte(content), 0o755)
+		l, err := layer(&Spec{Binary: "hello", BinaryDir: "/usr/local/bin"}, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	img, err := mutate.AppendLayers(empty.Image, mk("old"), mk("new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bin")
+	if err := extractFile(img, "/usr/local/bin/hello", out); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "new" {
+		t.Fatalf("got %q, want the top layer's", got)
+	}
+	if err := extractFile(img, "/usr/local/bin/other", out); err == nil || !strings.Contains(err.Error(), "no layer holds /usr/local/bin/other") {
+		t.Fatalf("got %v", err)
+	}
+}

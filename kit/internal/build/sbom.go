@@ -1,6 +1,7 @@
 package build
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +21,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -283,4 +289,117 @@ func AttachSBOM(ctx context.Context, repoName string, plainHTTP []string, subjec
 
 func v1Descriptor(mediaType string, raw []byte) ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(raw), Size: int64(len(raw))}
+}
+
+// AttachOptions say which pushed image to describe, for `airgap-kit sbom`.
+type AttachOptions struct {
+	// Image is repository@sha256:…, a single-platform image.
+	Image string
+	// BinaryPath is the binary's absolute path inside the image.
+	BinaryPath string
+	// ModuleDir holds the module's go.sum.
+	ModuleDir string
+	// Base is the runtime base the image was built on, pinned.
+	Base string
+	// Created is SourceDateEpoch.
+	Created int64
+	// PlainHTTP are registry hosts spoken to over HTTP.
+	PlainHTTP []string
+}
+
+// AttachToPushed reads the binary out of a pushed image (from its top-most
+// layer that has it), writes its SPDX document and attaches it as a
+// referrer: the SBOM of an image an engine built from the Dockerfile.
+func AttachToPushed(ctx context.Context, o AttachOptions) (string, error) {
+	plain := map[string]bool{}
+	for _, h := range o.PlainHTTP {
+		plain[h] = true
+	}
+	ref, err := parseRef(o.Image, plain)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := ref.(name.Digest); !ok {
+		return "", fmt.Errorf("image %s is not pinned by digest", o.Image)
+	}
+	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("airgap-kit"))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", o.Image, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "airgap-kit-sbom-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, filepath.Base(o.BinaryPath))
+	if err := extractFile(img, o.BinaryPath, bin); err != nil {
+		return "", fmt.Errorf("%s: %w", o.Image, err)
+	}
+	platform := cfg.OS + "/" + cfg.Architecture
+	if cfg.Variant != "" {
+		platform += "/" + cfg.Variant
+	}
+	doc, err := SPDX(SBOMInput{Binary: bin, ModuleDir: o.ModuleDir, Name: filepath.Base(o.BinaryPath), Platform: platform, Image: o.Image, Base: o.Base, Created: o.Created})
+	if err != nil {
+		return "", err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return "", err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return "", err
+	}
+	return AttachSBOM(ctx, repoOf(o.Image), o.PlainHTTP, v1Descriptor(string(mt), raw), doc, o.Created)
+}
+
+// extractFile copies path out of the top-most layer that holds it.
+func extractFile(img v1.Image, path, to string) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	want := strings.TrimPrefix(path, "/")
+	for i := len(layers) - 1; i >= 0; i-- {
+		rc, err := layers[i].Uncompressed()
+		if err != nil {
+			return err
+		}
+		found, err := copyFromTar(rc, want, to)
+		rc.Close()
+		if err != nil || found {
+			return err
+		}
+	}
+	return fmt.Errorf("no layer holds %s", path)
+}
+
+func copyFromTar(r io.Reader, want, to string) (bool, error) {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if strings.TrimPrefix(h.Name, "./") != want || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		f, err := os.Create(to)
+		if err != nil {
+			return false, err
+		}
+		if _, err := io.Copy(f, tr); err != nil {
+			f.Close()
+			return false, err
+		}
+		return true, f.Close()
+	}
 }
