@@ -87,3 +87,5 @@ export { PolicyChecks, PolicySuppression, StackPolicy } from './policy/policy-ch
 // Stacks: the portable stack and what its offline kit records.
 export { AirgapStack, AirgapStackProps, IStackArtifact } from './stack/airgap-stack';
 export { ImageLine, KitContents, KitImage, KitImageUse, RequiredProvider } from './stack/kit-contents';
+export { DataTerraformRemoteStateKubernetes, DataTerraformRemoteStateKubernetesConfig, KubernetesStateBackend, KubernetesStateBackendProps, STATE_STACK_LABEL } from './stack/kubernetes-state-backend';
+export { STATE_VERBS, StateBackendAccess, StateBackendAccessProps, StateServiceAccount } from './stack/state-backend-access';

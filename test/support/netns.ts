@@ -5,7 +5,7 @@
  * Kubernetes control plane (scripts/kube/up.sh). Nothing started in it can
  * reach anything but 127.0.0.1, so a step that passes needs no network.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import { join } from 'path';
 import { ROOT } from './engine';
@@ -67,6 +67,18 @@ export class LoopbackNetns {
       maxBuffer: 64 << 20,
     });
     return { status: r.status ?? -1, stdout: String(r.stdout), stderr: `${String(r.stderr)}${r.error ? String(r.error) : ''}` };
+  }
+
+  /** exec() without blocking, for commands that must overlap; resolves with the time it ended. */
+  public execAsync(file: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<NetnsResult & { endedAt: number }> {
+    return new Promise((resolvePromise) => {
+      const child = spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', file, ...args], { cwd: options.cwd, env: { ...process.env, ...this.env, ...options.env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolvePromise({ status: code ?? -1, stdout, stderr, endedAt: Date.now() }));
+    });
   }
 
   /** Like exec(), but throws with the command's output unless it exits 0; returns stdout. */

@@ -1,0 +1,180 @@
+/**
+ * Engines: the real control plane of scripts/kube/up.sh and OpenTofu with the
+ * kubernetes provider from the filesystem mirror, in a network namespace with
+ * only loopback. test/fixtures/state-fleet/main.ts keeps each preview's state
+ * in the cluster (KubernetesStateBackend): a Secret per stack, locked with a
+ * Lease. The backend runs as a pipeline ServiceAccount bound by
+ * StateBackendAccess (its kubeconfig passed with -backend-config, never
+ * written into cdk.tf.json); the provider as the administrator.
+ */
+import { spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { PreviewName, STATE_VERBS } from '../../lib';
+import { ROOT } from '../support/engine';
+import { kubectlIn } from '../support/kubectl';
+import { LoopbackNetns, NetnsResult } from '../support/netns';
+import { toolchain } from '../support/toolchain';
+
+jest.setTimeout(20 * 60 * 1000);
+
+const BRANCHES = ['feature/Login', 'PR-42', 'fix/cache'];
+const SLUGS = BRANCHES.map((b) => PreviewName.dnsLabel(b, { prefix: 'preview-' }));
+const HOLD_SECONDS = 8;
+
+let ns: LoopbackNetns;
+let work: string;
+let outdir: string;
+let pipelineKubeconfig: string;
+
+const { kubectl, getJson, list } = kubectlIn(() => ns);
+
+function tofu(stack: string, args: readonly string[], env: Record<string, string> = {}): NetnsResult {
+  return ns.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], {
+    cwd: join(outdir, 'stacks', stack),
+    env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...env },
+  });
+}
+
+function ok(r: NetnsResult, what: string): NetnsResult {
+  if (r.status !== 0) throw new Error(`${what} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** init with the pipeline's identity for the backend only (-backend-config: nothing of it in cdk.tf.json). */
+function init(stack: string): NetnsResult {
+  return tofu(stack, ['init', '-reconfigure', `-backend-config=config_path=${pipelineKubeconfig}`]);
+}
+
+/** A kubeconfig for the ServiceAccount ci/pipeline, from a bound token, beside the admin's cluster entry. */
+function writePipelineKubeconfig(): string {
+  ok(kubectl(['create', 'namespace', 'ci']), 'create namespace ci');
+  ok(kubectl(['-n', 'ci', 'create', 'serviceaccount', 'pipeline']), 'create serviceaccount');
+  const token = ok(kubectl(['-n', 'ci', 'create', 'token', 'pipeline', '--duration=2h']), 'create token').stdout.trim();
+  const admin = getJson<{ clusters: Array<{ cluster: Record<string, string> }> }>(['config', 'view', '--raw', '--minify']);
+  const file = join(work, 'pipeline.kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'local', cluster: admin.clusters[0].cluster }],
+      users: [{ name: 'pipeline', user: { token } }],
+      contexts: [{ name: 'pipeline', context: { cluster: 'local', user: 'pipeline' } }],
+      'current-context': 'pipeline',
+    }),
+  );
+  return file;
+}
+
+beforeAll(() => {
+  const t = toolchain();
+  work = mkdtempSync(join(tmpdir(), 'agc-state-e2e-'));
+  outdir = join(work, 'app');
+  const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'test/fixtures/state-fleet/main.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CDKTF_OUTDIR: outdir, KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes, PREVIEW_BRANCHES: BRANCHES.join(','), PIPELINE_SA: 'ci/pipeline', LOCK_HOLD_SECONDS: String(HOLD_SECONDS) },
+  });
+  if (r.status !== 0) throw new Error(`synth failed:\n${r.stderr}\n${r.stdout}`);
+  symlinkSync(t.mirror, join(outdir, 'providers'));
+  ns = LoopbackNetns.create('state');
+  ns.startKube(t.kube);
+  pipelineKubeconfig = writePipelineKubeconfig();
+  // The administrator's stack: the state namespace and the Role, with local state.
+  ok(tofu('state', ['init']), 'tofu init (state)');
+  ok(tofu('state', ['apply', '-auto-approve']), 'tofu apply (state)');
+});
+
+afterAll(() => {
+  ns?.destroy();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('cdk.tf.json names the backend by secret suffix and namespace only: no path, no credential', () => {
+  for (const slug of SLUGS) {
+    const text = readFileSync(join(outdir, 'stacks', slug, 'cdk.tf.json'), 'utf8');
+    const backend = (JSON.parse(text) as { terraform: { backend: Record<string, unknown> } }).terraform.backend;
+    expect(backend).toEqual({ kubernetes: { secret_suffix: slug, namespace: 'airgap-state', labels: { 'airgap-go-constructs.io/preview': 'true', 'airgap-go-constructs.io/stack': slug } } });
+    expect(text).not.toContain(work);
+    expect(text).not.toMatch(/config_path|"token"|client_key|client_certificate/);
+  }
+});
+
+test('three previews apply with their state in the cluster: one Secret each, no local state file, plan 0', () => {
+  for (const slug of SLUGS) {
+    ok(init(slug), `tofu init (${slug})`);
+    ok(tofu(slug, ['apply', '-auto-approve']), `tofu apply (${slug})`);
+  }
+  const secrets = list(['-n', 'airgap-state', 'get', 'secrets', '-l', 'app.kubernetes.io/managed-by=terraform']);
+  expect(secrets.map((s) => s.metadata.name).sort()).toEqual(SLUGS.map((s) => `tfstate-default-${s}`).sort());
+  for (const s of secrets) expect(s.metadata.labels).toMatchObject({ 'airgap-go-constructs.io/preview': 'true', 'airgap-go-constructs.io/stack': s.metadata.labels?.tfstateSecretSuffix });
+  for (const slug of SLUGS) {
+    expect(readdirSync(join(outdir, 'stacks', slug)).filter((f) => f.endsWith('.tfstate') || f.endsWith('.tfstate.backup'))).toEqual([]);
+    expect(existsSync(join(outdir, 'stacks', slug, 'terraform.tfstate'))).toBe(false);
+    const plan = tofu(slug, ['plan', '-detailed-exitcode']);
+    expect({ slug, status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ slug, status: 0, out: '' });
+  }
+});
+
+test('two concurrent applies of one preview: one holds the lock, the other fails fast with the lock error; then plan 0', async () => {
+  const slug = SLUGS[0];
+  // Replace the holder so the first apply runs its sleep, and holds the lock that long.
+  const run = (replace: boolean) =>
+    ns.execAsync(toolchain().tofu, ['apply', '-auto-approve', '-no-color', '-input=false', ...(replace ? ['-replace=terraform_data.hold'] : [])], {
+      cwd: join(outdir, 'stacks', slug),
+      env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+    });
+  const first = run(true);
+  await new Promise((r) => setTimeout(r, 2500));
+  const second = await run(false);
+  const holder = await first;
+  const secondOut = `${second.stdout}${second.stderr}`;
+  process.stdout.write(`lock test, second apply (exit ${second.status}):\n${secondOut}\n`);
+  expect({ status: holder.status, out: holder.status === 0 ? '' : `${holder.stdout}${holder.stderr}` }).toEqual({ status: 0, out: '' });
+  expect(second.status).toBe(1);
+  expect(secondOut).toContain('Error acquiring the state lock');
+  expect(secondOut).toContain('the state is already locked by another tofu client');
+  expect(secondOut).toContain('Operation: OperationTypeApply');
+  // It failed while the holder still ran: it did not wait for the lock.
+  expect(second.endedAt).toBeLessThan(holder.endedAt);
+  const plan = tofu(slug, ['plan', '-detailed-exitcode']);
+  expect({ status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ status: 0, out: '' });
+  // The lock is released: its Lease has no holder.
+  const lease = getJson<{ spec: { holderIdentity?: string } }>(['-n', 'airgap-state', 'get', 'lease', `lock-tfstate-default-${slug}`]);
+  expect(lease.spec.holderIdentity ?? '').toBe('');
+});
+
+test('the Role is least privilege: the pipeline identity runs init, apply and destroy with it, and fails without any one of its verbs', () => {
+  const cycle = () => {
+    const steps = [init('probe'), tofu('probe', ['apply', '-auto-approve']), tofu('probe', ['destroy', '-auto-approve'])];
+    return steps.find((s) => s.status !== 0);
+  };
+  expect(cycle()).toBeUndefined();
+  const role = getJson<{ rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }>(['-n', 'airgap-state', 'get', 'role', 'terraform-state']);
+  const withoutFresh = (resource: 'secrets' | 'leases', verb: string) => {
+    // A fresh state each time, so creation is exercised too.
+    kubectl(['-n', 'airgap-state', 'delete', 'secret', 'tfstate-default-probe', '--ignore-not-found']);
+    kubectl(['-n', 'airgap-state', 'delete', 'lease', 'lock-tfstate-default-probe', '--ignore-not-found']);
+    const rules = role.rules.map((r) => (r.resources[0] === resource ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r));
+    ok(kubectl(['-n', 'airgap-state', 'patch', 'role', 'terraform-state', '--type=json', `-p=${JSON.stringify([{ op: 'replace', path: '/rules', value: rules }])}`]), 'patch role');
+    const failed = cycle();
+    return failed ? 'refused' : 'allowed';
+  };
+  const outcome: Record<string, string> = {};
+  for (const verb of STATE_VERBS.secrets) outcome[`secrets/${verb}`] = withoutFresh('secrets', verb);
+  for (const verb of STATE_VERBS.leases) outcome[`leases/${verb}`] = withoutFresh('leases', verb);
+  ok(kubectl(['-n', 'airgap-state', 'patch', 'role', 'terraform-state', '--type=json', `-p=${JSON.stringify([{ op: 'replace', path: '/rules', value: role.rules }])}`]), 'restore role');
+  process.stdout.write(`least privilege, the cycle without each verb: ${JSON.stringify(outcome)}\n`);
+  expect(outcome).toEqual(Object.fromEntries(Object.keys(outcome).map((k) => [k, 'refused'])));
+  // And with the Role restored, the same cycle passes again: the refusals were the verbs'.
+  // A refused unlock leaves its Lease held: clear both, as an operator would with force-unlock.
+  kubectl(['-n', 'airgap-state', 'delete', 'secret', 'tfstate-default-probe', '--ignore-not-found']);
+  kubectl(['-n', 'airgap-state', 'delete', 'lease', 'lock-tfstate-default-probe', '--ignore-not-found']);
+  expect(cycle()).toBeUndefined();
+  // Nothing beyond the state namespace: the pipeline cannot read Secrets elsewhere.
+  const elsewhere = ns.exec(toolchain().kube.AGC_KUBECTL, ['--kubeconfig', pipelineKubeconfig, '-n', 'ci', 'get', 'secrets']);
+  expect(elsewhere.status).not.toBe(0);
+  expect(elsewhere.stderr).toContain('forbidden');
+});
