@@ -6,7 +6,7 @@ import { execFileSync } from 'child_process';
 import { join } from 'path';
 import { renderBenchmarks } from './render';
 
-const SECTIONS = ['go-image', 'offline-mirror', 'synth-scale', 'policy-cost', 'carry'];
+const SECTIONS = ['go-image', 'offline-mirror', 'synth-scale', 'policy-cost', 'fleet-synth', 'carry'];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 // Flags such as --quick go to every section run.

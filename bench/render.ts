@@ -370,7 +370,32 @@ function policyCost(f: Figures, machineLine: string): string {
   ].join('\n');
 }
 
-const RENDERERS: Record<string, (f: Figures, machineLine: string) => string> = { 'go-image': goImage, 'offline-mirror': offlineMirror, 'synth-scale': synthScale, 'policy-cost': policyCost, carry };
+function fleetSynth(f: Figures, machineLine: string): string {
+  type Side = { workMs: number; wallMs: number; cpuMs: number; maxRssMiB: number };
+  const row = (what: string, x: Side) => `| ${what} | ${(x.workMs / 1000).toFixed(2)} s | ${(x.wallMs / 1000).toFixed(2)} s | ${(x.cpuMs / 1000).toFixed(2)} s | ${x.maxRssMiB.toFixed(0)} MiB |`;
+  const wall = Number(f.wallRatio);
+  return [
+    `## Preview fleets: ${String(f.environments)} branches as ${String(f.environments)} stacks`,
+    '',
+    machineLine,
+    '',
+    'Reproduce: `npm run bench -- fleet-synth`. The synth-scale workload (N preview environments with one GoService and its',
+    'OfflineMirror sidecar each) as N AirgapStacks, each with its provider and its state in the cluster',
+    '(`KubernetesStateBackend`), against the same N environments in one stack, in the same run; ' + `${String(f.runs)} pairs alternating which runs first,`,
+    'each a fresh `node` process on precompiled JavaScript; medians.',
+    '',
+    '| shape | construct + synth | wall | CPU | peak RSS |',
+    '| --- | --- | --- | --- | --- |',
+    row('one stack of N environments', f.oneStack as Side),
+    row('N stacks of one environment', f.fleet as Side),
+    '',
+    `Ratio, fleet over one stack: **${wall.toFixed(3)}** wall, ${Number(f.workRatio).toFixed(3)} construct + synth, ${Number(f.rssRatio).toFixed(3)} peak RSS; goal under ${String(f.goal)}: ${wall < Number(f.goal) ? 'met' : 'missed'}.`,
+    'Each stack adds its own provider block, backend, `cdk.tf.json`, offline kit (lock file, SHA256SUMS) and policy report.',
+    '',
+  ].join('\n');
+}
+
+const RENDERERS: Record<string, (f: Figures, machineLine: string) => string> = { 'go-image': goImage, 'offline-mirror': offlineMirror, 'synth-scale': synthScale, 'policy-cost': policyCost, 'fleet-synth': fleetSynth, carry };
 
 /** Rewrites BENCHMARKS.md from the saved results. */
 export function renderBenchmarks(): void {

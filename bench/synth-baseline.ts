@@ -104,6 +104,7 @@ export function buildBaseline(app: App, environments: number, spec: WorkloadSpec
           'airgap-go-constructs.io/branch': branch,
           'airgap-go-constructs.io/created-at': isoSeconds(created),
           'airgap-go-constructs.io/expires-at': expires,
+          'janitor/expires': expires,
         },
       },
       waitForDefaultServiceAccount: false,

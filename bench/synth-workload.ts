@@ -6,7 +6,7 @@
  */
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App } from 'cdktf';
-import { AirgapStack, Duration, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe, StackPolicy } from '../lib';
+import { AirgapStack, Duration, KubernetesStateBackend, OfflineBundle, OfflineMirror, PreviewEnvironment, Probe, StackPolicy } from '../lib';
 
 /**
  * Everything both sides of the benchmark are built from, in one place: a later
@@ -91,9 +91,17 @@ export function branchOf(i: number): string {
 export function buildOurs(app: App, environments: number, spec: WorkloadSpec = WORKLOAD): AirgapStack {
   // AGC_POLICY=off: the same stack without the rule packs, so bench/policy-cost.ts can size what they cost.
   const policy = process.env.AGC_POLICY === 'off' ? StackPolicy.only('benchmark: synth without the rule packs, to size their cost') : undefined;
-  const stack = new AirgapStack(app, spec.stackId, { policy });
-  new KubernetesProvider(stack, 'kubernetes', {});
+  // AGC_FLEET=1: the same environments as one stack each, with its state in the cluster (bench/fleet-synth.ts).
+  const fleet = process.env.AGC_FLEET === '1';
+  const newStack = (id: string): AirgapStack => {
+    const s = new AirgapStack(app, id, { policy });
+    new KubernetesProvider(s, 'kubernetes', {});
+    if (fleet) new KubernetesStateBackend(s, { secretSuffix: id });
+    return s;
+  };
+  const first = newStack(spec.stackId);
   for (let i = 0; i < environments; i++) {
+    const stack = fleet && i > 0 ? newStack(`${spec.stackId}-${i}`) : first;
     const env = new PreviewEnvironment(stack, `Preview${i}`, {
       branch: branchOf(i),
       createdAt: spec.createdAt,
@@ -121,5 +129,5 @@ export function buildOurs(app: App, environments: number, spec: WorkloadSpec = W
       }),
     );
   }
-  return stack;
+  return first;
 }

@@ -283,6 +283,8 @@ export class PreviewEnvironment extends Construct {
       expiry[`${WellKnownLabels.DOMAIN}/expires-at`] = expires.replace(/[-:]/g, '');
       expiryAnnotations[`${WellKnownLabels.DOMAIN}/created-at`] = new Date(createdMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
       expiryAnnotations[`${WellKnownLabels.DOMAIN}/expires-at`] = expires;
+      // kube-janitor's own convention, for clusters that already run it.
+      expiryAnnotations['janitor/expires'] = expires;
     } else {
       Annotations.of(this).addWarning(
         'no createdAt was given, so the preview namespace carries no expiry and no reaper can collect it. Pass createdAt (for example the pipeline start time).',

@@ -11,6 +11,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { gunzipSync } from 'zlib';
 import { PreviewName, STATE_VERBS } from '../../lib';
 import { ROOT } from '../support/engine';
 import { kubectlIn } from '../support/kubectl';
@@ -30,9 +31,9 @@ let pipelineKubeconfig: string;
 
 const { kubectl, getJson, list } = kubectlIn(() => ns);
 
-function tofu(stack: string, args: readonly string[], env: Record<string, string> = {}): NetnsResult {
+function tofu(stack: string, args: readonly string[], env: Record<string, string> = {}, app = outdir): NetnsResult {
   return ns.exec(toolchain().tofu, [...args, '-no-color', '-input=false'], {
-    cwd: join(outdir, 'stacks', stack),
+    cwd: join(app, 'stacks', stack),
     env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...env },
   });
 }
@@ -43,8 +44,8 @@ function ok(r: NetnsResult, what: string): NetnsResult {
 }
 
 /** init with the pipeline's identity for the backend only (-backend-config: nothing of it in cdk.tf.json). */
-function init(stack: string): NetnsResult {
-  return tofu(stack, ['init', '-reconfigure', `-backend-config=config_path=${pipelineKubeconfig}`]);
+function init(stack: string, app = outdir): NetnsResult {
+  return tofu(stack, ['init', '-reconfigure', `-backend-config=config_path=${pipelineKubeconfig}`], {}, app);
 }
 
 /** A kubeconfig for the ServiceAccount ci/pipeline, from a bound token, beside the admin's cluster entry. */
@@ -68,17 +69,23 @@ function writePipelineKubeconfig(): string {
   return file;
 }
 
+/** Synthesizes the fleet app for `branches` into `dir`, with the provider mirror beside it. */
+function synthFleet(dir: string, branches: readonly string[], extra: Record<string, string> = {}): void {
+  const t = toolchain();
+  const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'test/fixtures/state-fleet/main.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CDKTF_OUTDIR: dir, KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes, PREVIEW_BRANCHES: branches.join(','), PIPELINE_SA: 'ci/pipeline', ...extra },
+  });
+  if (r.status !== 0) throw new Error(`synth failed:\n${r.stderr}\n${r.stdout}`);
+  symlinkSync(t.mirror, join(dir, 'providers'));
+}
+
 beforeAll(() => {
   const t = toolchain();
   work = mkdtempSync(join(tmpdir(), 'agc-state-e2e-'));
   outdir = join(work, 'app');
-  const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'test/fixtures/state-fleet/main.ts')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CDKTF_OUTDIR: outdir, KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes, PREVIEW_BRANCHES: BRANCHES.join(','), PIPELINE_SA: 'ci/pipeline', LOCK_HOLD_SECONDS: String(HOLD_SECONDS) },
-  });
-  if (r.status !== 0) throw new Error(`synth failed:\n${r.stderr}\n${r.stdout}`);
-  symlinkSync(t.mirror, join(outdir, 'providers'));
+  synthFleet(outdir, BRANCHES, { LOCK_HOLD_SECONDS: String(HOLD_SECONDS) });
   ns = LoopbackNetns.create('state');
   ns.startKube(t.kube);
   pipelineKubeconfig = writePipelineKubeconfig();
@@ -177,4 +184,40 @@ test('the Role is least privilege: the pipeline identity runs init, apply and de
   const elsewhere = ns.exec(toolchain().kube.AGC_KUBECTL, ['--kubeconfig', pipelineKubeconfig, '-n', 'ci', 'get', 'secrets']);
   expect(elsewhere.status).not.toBe(0);
   expect(elsewhere.stderr).toContain('forbidden');
+});
+
+test('20 previews applied by 4 parallel workers: every apply succeeds, each has its own consistent state, plan 0', async () => {
+  const fleet = join(work, 'fleet');
+  const branches = Array.from({ length: 20 }, (_, i) => `fleet/pr-${i + 100}`);
+  synthFleet(fleet, branches);
+  const slugs = branches.map((b) => PreviewName.dnsLabel(b, { prefix: 'preview-' }));
+  const env = { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+  const queue = [...slugs];
+  const results: Array<{ slug: string; step: string; status: number; out: string }> = [];
+  const worker = async () => {
+    for (let slug = queue.shift(); slug !== undefined; slug = queue.shift()) {
+      const cwd = join(fleet, 'stacks', slug);
+      for (const [step, args] of [
+        ['init', ['init', '-reconfigure', `-backend-config=config_path=${pipelineKubeconfig}`]],
+        ['apply', ['apply', '-auto-approve']],
+      ] as Array<[string, string[]]>) {
+        const r = await ns.execAsync(toolchain().tofu, [...args, '-no-color', '-input=false'], { cwd, env });
+        results.push({ slug, step, status: r.status, out: r.status === 0 ? '' : `${r.stdout}${r.stderr}` });
+        if (r.status !== 0) break;
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  expect(results.filter((r) => r.status !== 0)).toEqual([]);
+  expect(results.filter((r) => r.step === 'apply')).toHaveLength(20);
+  // Each preview's Secret holds its own state: its namespace and nothing of another's.
+  for (const slug of slugs) {
+    const secret = getJson<{ data: { tfstate: string } }>(['-n', 'airgap-state', 'get', 'secret', `tfstate-default-${slug}`]);
+    const state = JSON.parse(gunzipSync(Buffer.from(secret.data.tfstate, 'base64')).toString('utf8')) as { serial: number; resources: Array<{ type: string; instances: Array<{ attributes: { metadata?: Array<{ name: string }> } }> }> };
+    const namespaces = state.resources.filter((r) => r.type === 'kubernetes_namespace_v1').map((r) => r.instances[0].attributes.metadata?.[0].name);
+    expect(namespaces).toEqual([slug]);
+    const plan = tofu(slug, ['plan', '-detailed-exitcode'], {}, fleet);
+    expect({ slug, status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ slug, status: 0, out: '' });
+  }
+  expect(list(['get', 'namespaces', '-l', 'airgap-go-constructs.io/preview=true']).filter((n) => n.metadata.name.startsWith('preview-fleet-'))).toHaveLength(20);
 });

@@ -75,6 +75,8 @@ describe('PreviewEnvironment output', () => {
       'airgap-go-constructs.io/branch': 'feature/ABC_123',
       'airgap-go-constructs.io/created-at': '2026-11-21T10:00:00Z',
       'airgap-go-constructs.io/expires-at': '2026-11-24T10:00:00Z',
+      // kube-janitor's convention, so clusters running it see the same expiry.
+      'janitor/expires': '2026-11-24T10:00:00Z',
     });
     expect(dig(ns, 'timeouts')).toEqual({ delete: '10m' });
 
@@ -221,6 +223,7 @@ describe('PreviewEnvironment output', () => {
     const env = new PreviewEnvironment(stack, 'env', { branch: 'main' });
     const labels = dig(onlyResource(synthJson(stack), 'kubernetes_namespace_v1'), 'metadata.labels') as Record<string, string>;
     expect(labels['airgap-go-constructs.io/expires-at']).toBeUndefined();
+    expect(dig(onlyResource(synthJson(stack), 'kubernetes_namespace_v1'), 'metadata.annotations')).toEqual({ 'airgap-go-constructs.io/branch': 'main' });
     expect(env.expiresAt).toBeUndefined();
     expect(env.node.metadata.map((m) => m.data)).toEqual([expect.stringContaining('no createdAt was given')]);
   });
