@@ -2,7 +2,8 @@ import { join } from 'path';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
-import { AirgapStack, BaseImage, Duration, GoImage, GoImageBuild, GoService, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, Probe, RegistryMirror } from '../lib';
+import { readFileSync } from 'fs';
+import { AirgapError, AirgapStack, BaseImage, Duration, GoImage, GoImageBuild, GoService, KubernetesStateBackend, KubernetesStateBackendProps, OfflineBundle, OfflineBundleImage, OfflineMirror, PreviewEnvironment, PreviewName, Probe, RegistryMirror } from '../lib';
 
 /** The example Go service's module. */
 export const HELLO_GO_DIR = join(__dirname, 'hello-go');
@@ -44,6 +45,12 @@ export interface ImageAppOptions {
   readonly hostGo?: { readonly platforms: string[]; readonly runtime?: string; readonly kitCommand?: string };
   /** From the Dockerfile, also attach hello-go's SBOM after the push (airgap-kit sbom). */
   readonly sbom?: boolean;
+  /**
+   * Keep the stack's state in the cluster, so every preview pipeline reads the
+   * digests from there, on any runner.
+   * @default - local state beside the stack
+   */
+  readonly stateInCluster?: KubernetesStateBackendProps;
 }
 
 /** The image stack: hello-go built from the generated Dockerfile and pushed to the internal registry. */
@@ -57,6 +64,7 @@ export class ImageStack extends AirgapStack {
 
   constructor(scope: Construct, id: string, options: ImageAppOptions) {
     super(scope, id, { providerVersions: options.providerVersions });
+    if (options.stateInCluster) new KubernetesStateBackend(this, options.stateInCluster);
     // The provider reads DOCKER_HOST where Terraform runs; registry credentials
     // come from the operator's docker config unless the registry is plain HTTP.
     new DockerProvider(this, 'docker', {
@@ -125,6 +133,60 @@ export interface PreviewAppOptions {
   readonly waitForRollout?: boolean;
   /** An offline mirror sidecar for hello-go: the mirror's image and the bundle. */
   readonly mirror?: { readonly image: string; readonly bundle: OfflineBundle };
+  /**
+   * Keep the stack's state in the cluster (a Secret per stack, locked with a Lease).
+   * @default - local state beside the stack
+   */
+  readonly stateInCluster?: KubernetesStateBackendProps;
+}
+
+/** One branch of a preview fleet. */
+export interface PreviewBranch {
+  /** Branch or PR name. */
+  readonly branch: string;
+  /** ISO-8601 UTC creation time (the pipeline's start), for the expiry. */
+  readonly createdAt?: string;
+  /** The stack's id and state key: `preview-<branch as a DNS label>`. */
+  readonly stackId: string;
+}
+
+/**
+ * The branches to synthesize one preview stack each for, or undefined for the
+ * single `preview` stack: PREVIEW_BRANCHES_FILE, a JSON array of branch names
+ * or `{ "branch": ..., "createdAt": ... }` objects, else PREVIEW_BRANCHES,
+ * comma-separated, all created at PREVIEW_CREATED_AT.
+ */
+export function previewBranchesFromEnv(env: NodeJS.ProcessEnv): PreviewBranch[] | undefined {
+  let entries: Array<{ branch: unknown; createdAt?: unknown }>;
+  let source: string;
+  if (env.PREVIEW_BRANCHES_FILE) {
+    source = `PREVIEW_BRANCHES_FILE (${env.PREVIEW_BRANCHES_FILE})`;
+    const parsed = JSON.parse(readFileSync(env.PREVIEW_BRANCHES_FILE, 'utf8')) as unknown;
+    if (!Array.isArray(parsed)) throw new AirgapError('App', 'previewBranchesFromEnv', [{ prop: source, value: typeof parsed, problem: 'is not a JSON array', fix: 'Write ["feature/a", {"branch": "PR-42", "createdAt": "2026-12-03T10:00:00Z"}].' }]);
+    entries = parsed.map((e: unknown) => (typeof e === 'object' && e !== null ? (e as { branch: unknown; createdAt?: unknown }) : { branch: e }));
+  } else if (env.PREVIEW_BRANCHES !== undefined) {
+    source = 'PREVIEW_BRANCHES';
+    entries = env.PREVIEW_BRANCHES.split(',').map((b) => ({ branch: b.trim(), createdAt: env.PREVIEW_CREATED_AT }));
+  } else {
+    return undefined;
+  }
+  const seen = new Map<string, string>();
+  return entries.map((e, i) => {
+    const where = `${source}[${i}]`;
+    if (typeof e.branch !== 'string' || e.branch === '') {
+      throw new AirgapError('App', 'previewBranchesFromEnv', [{ prop: `${where}.branch`, value: String(e.branch), problem: 'is not a branch name', fix: 'Give each entry a non-empty branch.' }]);
+    }
+    if (e.createdAt !== undefined && typeof e.createdAt !== 'string') {
+      throw new AirgapError('App', 'previewBranchesFromEnv', [{ prop: `${where}.createdAt`, value: String(e.createdAt), problem: 'is not a string', fix: 'Write the time as ISO-8601 UTC, such as "2026-12-03T10:00:00Z".' }]);
+    }
+    const stackId = PreviewName.dnsLabel(e.branch, { prefix: 'preview-' });
+    const other = seen.get(stackId);
+    if (other !== undefined) {
+      throw new AirgapError('App', 'previewBranchesFromEnv', [{ prop: `${where}.branch`, value: e.branch, problem: `gives the stack ${stackId}, as branch "${other}" does`, fix: 'List each branch once.' }]);
+    }
+    seen.set(stackId, e.branch);
+    return { branch: e.branch, createdAt: e.createdAt, stackId };
+  });
 }
 
 /** Provider versions from the environment (KUBERNETES_PROVIDER_VERSION, DOCKER_PROVIDER_VERSION), if any. */
@@ -144,6 +206,7 @@ export class PreviewStack extends AirgapStack {
 
   constructor(scope: Construct, id: string, options: PreviewAppOptions) {
     super(scope, id, { providerVersions: options.providerVersions });
+    if (options.stateInCluster) new KubernetesStateBackend(this, options.stateInCluster);
     // No arguments: the provider reads KUBE_CONFIG_PATH and friends on the
     // operator's side of the gap, so no path of the synth machine is baked in.
     new KubernetesProvider(this, 'kubernetes', {});

@@ -3,13 +3,15 @@
 prebuilt provider packages from PyPI.
 
 Run it in this folder as `python3 main.py`; it writes
-cdktf.out/stacks/{images,preview}, byte for byte what `npm run synth` writes
+cdktf.out/stacks/{images,preview} (or one preview-<branch> stack per branch of
+PREVIEW_BRANCHES), byte for byte what `npm run synth` writes
 for the same environment. Inputs come from the environment, never from the
 clock, so synth is deterministic.
 """
 
+import json
 import os
-from typing import Mapping, Optional, Sequence
+from typing import List, Mapping, NamedTuple, Optional, Sequence
 
 from cdktf import App
 from cdktf_cdktf_provider_docker.provider import DockerProvider, DockerProviderRegistryAuth
@@ -23,11 +25,13 @@ from airgap_go_constructs import (
     GoImage,
     GoImageBuild,
     GoServiceOptions,
+    KubernetesStateBackend,
     OfflineBundle,
     OfflineBundleImage,
     OfflineMirror,
     PreviewEnvironment,
     PreviewIngressOptions,
+    PreviewName,
     Probe,
     RegistryMirror,
 )
@@ -53,8 +57,11 @@ class ImageStack(AirgapStack):
         bundle_dir: Optional[str],
         bundle_hash: str,
         platforms: Optional[Sequence[str]] = None,
+        state_suffix: Optional[str] = None,
     ) -> None:
         super().__init__(scope, id, provider_versions=provider_versions)
+        if state_suffix:
+            KubernetesStateBackend(self, secret_suffix=state_suffix)
         # The provider reads DOCKER_HOST where Terraform runs; registry credentials
         # come from the operator's docker config unless the registry is plain HTTP.
         DockerProvider(
@@ -114,8 +121,12 @@ class PreviewStack(AirgapStack):
         provider_versions: Optional[Mapping[str, str]],
         mirror_image: Optional[str],
         mirror_bundle: Optional[OfflineBundle],
+        state_suffix: Optional[str] = None,
     ) -> None:
         super().__init__(scope, id, provider_versions=provider_versions)
+        if state_suffix:
+            # State in the cluster, under the stack's own key.
+            KubernetesStateBackend(self, secret_suffix=state_suffix, labels={"airgap-go-constructs.io/preview": "true"})
         # No arguments: the provider reads KUBE_CONFIG_PATH and friends on the
         # operator's side of the gap, so no path of the synth machine is baked in.
         KubernetesProvider(self, "kubernetes")
@@ -154,10 +165,38 @@ def provider_versions_from_env(env: Mapping[str, str]) -> Optional[Mapping[str, 
     return versions or None
 
 
+class PreviewBranch(NamedTuple):
+    """One branch of a preview fleet."""
+
+    branch: str
+    created_at: Optional[str]
+    stack_id: str
+
+
+def preview_branches_from_env(env: Mapping[str, str]) -> Optional[List[PreviewBranch]]:
+    """PREVIEW_BRANCHES_FILE (a JSON list) or PREVIEW_BRANCHES (comma-separated), as main.ts reads them; None for one stack."""
+    if env.get("PREVIEW_BRANCHES_FILE"):
+        with open(env["PREVIEW_BRANCHES_FILE"], encoding="utf-8") as f:
+            entries = [e if isinstance(e, dict) else {"branch": e} for e in json.load(f)]
+    elif "PREVIEW_BRANCHES" in env:
+        entries = [{"branch": b.strip(), "createdAt": env.get("PREVIEW_CREATED_AT")} for b in env["PREVIEW_BRANCHES"].split(",")]
+    else:
+        return None
+    out: List[PreviewBranch] = []
+    for i, e in enumerate(entries):
+        stack_id = PreviewName.dns_label(e["branch"], prefix="preview-")
+        if any(b.stack_id == stack_id for b in out):
+            raise ValueError(f"preview branch [{i}] {e['branch']!r} gives the stack {stack_id} twice; list each branch once")
+        out.append(PreviewBranch(e["branch"], e.get("createdAt"), stack_id))
+    return out
+
+
 def main() -> None:
     env = os.environ
     app = App()
     provider_versions = provider_versions_from_env(env)
+    # A fleet: one preview stack per branch, state in the cluster (the image stack's too, so any runner reads its digests).
+    fleet = preview_branches_from_env(env)
     images = ImageStack(
         app,
         "images",
@@ -173,21 +212,31 @@ def main() -> None:
         bundle_hash=env.get("OFFLINE_BUNDLE_SHA256SUMS_HASH", ""),
         # GO_IMAGE_PLATFORMS=linux/amd64,linux/arm64: hello-go is built ko-style with the host's Go.
         platforms=env["GO_IMAGE_PLATFORMS"].split(",") if env.get("GO_IMAGE_PLATFORMS") else None,
+        state_suffix="images" if fleet is not None else None,
     )
-    PreviewStack(
-        app,
-        "preview",
-        branch=env.get("PREVIEW_BRANCH", "main"),
-        # The digest the image stack pushed, passed across stacks by cdktf.
-        image=images.hello.image_ref,
-        created_at=env.get("PREVIEW_CREATED_AT"),
-        base_domain=env.get("PREVIEW_BASE_DOMAIN"),
-        # `false` for a control plane without nodes, where no Pod ever becomes ready.
-        wait_for_rollout=env.get("PREVIEW_WAIT_FOR_ROLLOUT") != "false",
-        provider_versions=provider_versions,
-        mirror_image=images.mirror.image_ref if images.mirror and images.bundle else None,
-        mirror_bundle=images.bundle.bundle if images.mirror and images.bundle else None,
-    )
+    def preview(id: str, branch: str, created_at: Optional[str], state_suffix: Optional[str] = None) -> PreviewStack:
+        return PreviewStack(
+            app,
+            id,
+            branch=branch,
+            # The digest the image stack pushed, passed across stacks by cdktf.
+            image=images.hello.image_ref,
+            created_at=created_at,
+            base_domain=env.get("PREVIEW_BASE_DOMAIN"),
+            # `false` for a control plane without nodes, where no Pod ever becomes ready.
+            wait_for_rollout=env.get("PREVIEW_WAIT_FOR_ROLLOUT") != "false",
+            provider_versions=provider_versions,
+            mirror_image=images.mirror.image_ref if images.mirror and images.bundle else None,
+            mirror_bundle=images.bundle.bundle if images.mirror and images.bundle else None,
+            state_suffix=state_suffix,
+        )
+
+    if fleet is not None:
+        # One stack per branch, each with its state in the cluster under its own key, sharing the image stack.
+        for b in fleet:
+            preview(b.stack_id, b.branch, b.created_at, state_suffix=b.stack_id)
+    else:
+        preview("preview", env.get("PREVIEW_BRANCH", "main"), env.get("PREVIEW_CREATED_AT"))
     app.synth()
 
 

@@ -97,6 +97,7 @@ package's Go source, so verify and push need neither Go nor Node there.
   push: kitCommand('push', 'far side: verify, push every image digest for digest, lay the stacks and providers out'),
   'build-image': kitCommand('build-image', 'where tofu applies a GoImage built with GoImageBuild.hostGo(): go build per platform, push one index, attach SBOMs'),
   sbom: kitCommand('sbom', 'where tofu applies a Dockerfile-built GoImage with sbom: read the binary out of the pushed image, attach its SPDX SBOM'),
+  previews: kitCommand('previews', 'in the cluster: list preview environments and their expiry; reap the expired ones through Terraform (list | reap [-dry-run] [-now T])'),
   'built-images': kitCommand('built-images', 'connected side, after applying the image stack: the digests it pushed, to pin them at synth'),
   bundle: {
     summary: 'make an offline Go module bundle (connected side), or verify one',

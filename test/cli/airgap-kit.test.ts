@@ -24,7 +24,7 @@ describe('airgap-kit', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: airgap-kit <command> \[options\]/);
     expect(help.stdout).toMatch(/^ {2}bundle +make an offline Go module bundle/m);
-    for (const c of ["pack", "verify", "push", "built-images"]) expect(help.stdout).toMatch(new RegExp(`^ {2}${c} +`, "m"));
+    for (const c of ['pack', 'verify', 'push', 'built-images', 'previews']) expect(help.stdout).toMatch(new RegExp(`^ {2}${c} +`, "m"));
     const none = kit([]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('usage: airgap-kit <command>');
@@ -35,6 +35,24 @@ describe('airgap-kit', () => {
     expect(a.status).toBe(0);
     expect(a.stdout).toMatch(/^usage: airgap-kit bundle \[-out DIR\]/);
     expect(kit(['help', 'bundle']).stdout).toBe(a.stdout);
+  });
+
+  test('previews: help names both subcommands; a bad -now or subcommand is a usage error; no cluster is a clear failure', () => {
+    const help = kit(['previews', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: airgap-kit previews list \[flags\]\n {7}airgap-kit previews reap \[-dry-run\] \[flags\]/);
+    expect(help.stdout).toContain('is never touched');
+    const badNow = kit(['previews', 'reap', '-now', 'yesterday']);
+    expect(badNow.status).toBe(2);
+    expect(badNow.stderr).toBe('airgap-kit previews reap: -now is "yesterday", not an RFC 3339 time such as 2026-12-03T10:00:00Z\n');
+    const badSub = kit(['previews', 'delete']);
+    expect(badSub.status).toBe(2);
+    expect(badSub.stderr).toMatch(/^usage: airgap-kit previews list/);
+    // -dry-run belongs to reap only.
+    expect(kit(['previews', 'list', '-dry-run']).status).toBe(2);
+    const noCluster = kit(['previews', 'list', '-kubeconfig', join(tmp('agc-kit-'), 'missing.kubeconfig')]);
+    expect(noCluster.status).toBe(1);
+    expect(noCluster.stderr).toMatch(/^airgap-kit previews list: no cluster to talk to: .*missing\.kubeconfig.* \(pass -kubeconfig, set KUBECONFIG, or run in a pod\)\n$/);
   });
 
   test('an unknown command and a missing module folder are usage errors', () => {

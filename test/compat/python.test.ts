@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
+import { PreviewName } from '../../lib';
 import { MAIN_ENVS, ROOT, stackFiles, synthMain, synthPython } from '../support/main-synth';
 import { tmp } from '../support/scratch';
 
@@ -61,7 +62,8 @@ describe('examples/python/main.py (Python bindings)', () => {
     test(`writes the same cdk.tf.json and SHA256SUMS as main.ts (${name})`, () => {
       const fromPython = stackFiles(synthPython(python, site, env));
       const fromNode = stackFiles(synthMain(env));
-      expect([...fromPython.keys()]).toEqual(['images/cdk.tf.json', 'images/SHA256SUMS', 'preview/cdk.tf.json', 'preview/SHA256SUMS']);
+      const stacks = env.PREVIEW_BRANCHES ? ['images', ...env.PREVIEW_BRANCHES.split(',').map((b) => PreviewName.dnsLabel(b, { prefix: 'preview-' }))].sort() : ['images', 'preview'];
+      expect([...fromPython.keys()]).toEqual(stacks.flatMap((s) => [`${s}/cdk.tf.json`, `${s}/SHA256SUMS`]));
       expect([...fromPython.keys()]).toEqual([...fromNode.keys()]);
       for (const [file, bytes] of fromNode) {
         expect({ file, text: fromPython.get(file)?.toString('utf8') }).toEqual({ file, text: bytes.toString('utf8') });

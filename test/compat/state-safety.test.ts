@@ -5,7 +5,8 @@
  * it on purpose (0.5.0: ephemeral storage, the managed default ServiceAccount,
  * LimitRange bounds, replica anti-affinity; 0.6.0 added
  * offline/policy-report.json to SHA256SUMS and left cdk.tf.json alone; 0.7.0 changed the
- * generated Dockerfile, so every GoImage's context hash and tag; the 0.4 API redesign before it
+ * generated Dockerfile, so every GoImage's context hash and tag; 0.8.0 added the janitor/expires
+ * annotation to every preview namespace with an expiry; the 0.4 API redesign before it
  * kept 0.3.1's bytes) for main.ts, the bench workload and the consumer app.
  * `UPDATE_STATE_GOLDENS=1` rewrites them: only for a change the CHANGELOG
  * announces as changing plans.

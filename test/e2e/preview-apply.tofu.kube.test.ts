@@ -13,9 +13,10 @@
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { gunzipSync } from 'zlib';
 import { makeHelloBundle } from '../support/bundle';
 import { engineUp, REGISTRY, ROOT } from '../support/engine';
 import { kubectlIn, waitFor } from '../support/kubectl';
@@ -37,30 +38,35 @@ let bundle: { dir: string; hash: string };
 const apps: Record<'a' | 'b', { outdir: string; namespace: string }> = {} as never;
 const pins: Record<string, string> = {};
 
-/** Synthesizes main.ts for `branch` into a fresh outdir, as `npm run synth` would with these inputs. */
-function synthMain(branch: string): { outdir: string; namespace: string } {
+/** Runs main.ts into a fresh outdir, as `npm run synth` would with the engine's bases and the mirror's provider versions, plus `env`. */
+function runMain(prefix: string, env: Record<string, string>): { outdir: string; r: ReturnType<typeof spawnSync> } {
   const t = toolchain();
   const info = engineUp();
-  const outdir = mkdtempSync(join(work, 'app-'));
+  const outdir = mkdtempSync(join(work, prefix));
   const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'main.ts')], {
     cwd: ROOT,
     encoding: 'utf8',
     env: {
       ...process.env,
       CDKTF_OUTDIR: outdir,
-      PREVIEW_BRANCH: branch,
       PREVIEW_CREATED_AT: CREATED_AT,
       PREVIEW_WAIT_FOR_ROLLOUT: 'false',
       BUILDER_DIGEST: info.builderDigest,
       RUNTIME_DIGEST: info.runtimeDigest,
       KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes,
       DOCKER_PROVIDER_VERSION: t.versions.docker,
-      // hello-go gets the offline mirror as a sidecar; the image stack builds its two images.
-      OFFLINE_BUNDLE_DIR: bundle.dir,
-      OFFLINE_BUNDLE_SHA256SUMS_HASH: bundle.hash,
+      ...env,
     },
   });
-  if (r.status !== 0) throw new Error(`synth of main.ts for ${branch} failed:\n${r.stderr}\n${r.stdout}`);
+  return { outdir, r };
+}
+
+/** Synthesizes main.ts for `branch` into a fresh outdir. */
+function synthMain(branch: string): { outdir: string; namespace: string } {
+  const t = toolchain();
+  // hello-go gets the offline mirror as a sidecar; the image stack builds its two images.
+  const { outdir, r } = runMain('app-', { PREVIEW_BRANCH: branch, OFFLINE_BUNDLE_DIR: bundle.dir, OFFLINE_BUNDLE_SHA256SUMS_HASH: bundle.hash });
+  if (r.status !== 0) throw new Error(`synth of main.ts for ${branch} failed:\n${String(r.stderr)}\n${String(r.stdout)}`);
   // The pins, recorded on the synth side: the sha256 of each stack's SHA256SUMS.
   for (const stack of ['images', 'preview']) pins[`${outdir}/${stack}`] = createHash('sha256').update(readFileSync(join(outdir, 'stacks', stack, 'SHA256SUMS'))).digest('hex');
   // Where the kit's CLI config expects the carried provider mirror (../../providers).
@@ -324,4 +330,54 @@ test('tofu destroy removes the namespace completely, within the delete timeout, 
     Object.keys(o.metadata.labels ?? {}).some((k) => k.startsWith('airgap-go-constructs.io/')),
   );
   expect(ours.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
+});
+
+test('main.ts as a fleet (PREVIEW_BRANCHES): the image stack and two previews keep state in the cluster; the previews read the digest from its Secret, applied in parallel', async () => {
+  const t = toolchain();
+  const branches = ['fleet/one', 'fleet/two'];
+  const { outdir, r } = runMain('fleet-', { PREVIEW_BRANCHES: branches.join(',') });
+  if (r.status !== 0) throw new Error(`fleet synth failed:\n${String(r.stderr)}\n${String(r.stdout)}`);
+  symlinkSync(t.mirror, join(outdir, 'providers'));
+  const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, unknown> };
+  const previews = Object.keys(manifest.stacks).filter((s) => s !== 'images').sort();
+  expect(previews).toHaveLength(2);
+  // The state namespace exists before the first init (StateBackendAccess makes it in a real cluster).
+  ns.run(t.kube.AGC_KUBECTL, ['create', 'namespace', 'airgap-state']);
+  for (const args of [['init'], ['apply', '-auto-approve']]) {
+    const step = tofu(outdir, 'images', args);
+    if (step.status !== 0) throw new Error(`tofu ${args[0]} of the fleet's image stack exited ${step.status}:\n${step.stdout}\n${step.stderr}`);
+  }
+  // No runner holds any state: no file beside the stacks, and the image stack's is a Secret.
+  expect(readdirSync(join(outdir, 'stacks', 'images')).filter((f) => f.includes('tfstate'))).toEqual([]);
+  const images = getJson<{ data: { tfstate: string } }>(['-n', 'airgap-state', 'get', 'secret', 'tfstate-default-images']);
+  const imageState = JSON.parse(gunzipSync(Buffer.from(images.data.tfstate, 'base64')).toString('utf8')) as { outputs: Record<string, { value: string }> };
+  const [digest] = Object.entries(imageState.outputs).filter(([k]) => k.includes('sha256_digest')).map(([, v]) => v.value);
+  expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+  const env = { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+  const applied = await Promise.all(
+    previews.map(async (stack) => {
+      const cwd = join(outdir, 'stacks', stack);
+      const init = await ns.execAsync(t.tofu, ['init', '-no-color', '-input=false'], { cwd, env });
+      if (init.status !== 0) return { stack, status: init.status, out: `${init.stdout}${init.stderr}` };
+      const apply = await ns.execAsync(t.tofu, ['apply', '-auto-approve', '-no-color', '-input=false'], { cwd, env });
+      return { stack, status: apply.status, out: apply.status === 0 ? '' : `${apply.stdout}${apply.stderr}` };
+    }),
+  );
+  expect(applied).toEqual(previews.map((stack) => ({ stack, status: 0, out: '' })));
+  for (const [i, stack] of previews.entries()) {
+    const config = JSON.parse(readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as { resource: { kubernetes_namespace_v1: Record<string, { metadata: { name: string } }> } };
+    const [namespace] = Object.values(config.resource.kubernetes_namespace_v1).map((n) => n.metadata.name);
+    expect(getJson<{ metadata: { annotations: Record<string, string> } }>(['get', 'namespace', namespace]).metadata.annotations['airgap-go-constructs.io/branch']).toBe(branches[i]);
+    const deployment = getJson<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(['get', 'deployment', 'hello', '-n', namespace]);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`${REGISTRY}/examples/hello-go@${digest}`);
+    expect(list(['-n', 'airgap-state', 'get', 'secrets']).map((s) => s.metadata.name)).toContain(`tfstate-default-${stack}`);
+    const plan = tofu(outdir, stack, ['plan', '-detailed-exitcode']);
+    expect({ stack, status: plan.status, plan: plan.status === 0 ? '' : plan.stdout }).toEqual({ stack, status: 0, plan: '' });
+  }
+  for (const stack of [...previews, 'images']) {
+    const destroy = tofu(outdir, stack, ['destroy', '-auto-approve']);
+    expect({ stack, status: destroy.status, out: destroy.status === 0 ? '' : `${destroy.stdout}${destroy.stderr}` }).toEqual({ stack, status: 0, out: '' });
+  }
+  ns.run(t.kube.AGC_KUBECTL, ['delete', 'namespace', 'airgap-state']);
 });

@@ -13,7 +13,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { gunzipSync } from 'zlib';
 import { PreviewName, STATE_VERBS } from '../../lib';
-import { ROOT } from '../support/engine';
+import { kitBinary, ROOT } from '../support/engine';
 import { kubectlIn } from '../support/kubectl';
 import { LoopbackNetns, NetnsResult } from '../support/netns';
 import { toolchain } from '../support/toolchain';
@@ -220,4 +220,134 @@ test('20 previews applied by 4 parallel workers: every apply succeeds, each has 
     expect({ slug, status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ slug, status: 0, out: '' });
   }
   expect(list(['get', 'namespaces', '-l', 'airgap-go-constructs.io/preview=true']).filter((n) => n.metadata.name.startsWith('preview-fleet-'))).toHaveLength(20);
+});
+
+interface Listed {
+  state?: { secret: string };
+  namespaces: string[];
+  branch?: string;
+  expiresAt?: string;
+  verdict: string;
+  reason: string;
+}
+
+test('the reaper destroys expired previews through Terraform, with the clock as an argument; the dry run changes nothing; a held lock stops it; the rest are untouched', async () => {
+  const app = join(work, 'reap');
+  // old expires 2026-11-23T00:00Z, new 2026-11-29T00:00Z; forever has no createdAt. Every earlier preview expires 2026-11-25T10:00Z.
+  const branches = ['reap/old', 'reap/new', 'reap/forever'];
+  // The first branch (old) can hold its lock on apply, as a pipeline in the middle of one would.
+  synthFleet(app, branches, { PREVIEW_CREATED_AT: JSON.stringify({ 'reap/old': '2026-11-20T00:00:00Z', 'reap/new': '2026-11-26T00:00:00Z', 'reap/forever': null }), PLAIN_STACK: '1', LOCK_HOLD_SECONDS: String(HOLD_SECONDS) });
+  const [old, fresh, forever] = branches.map((b) => PreviewName.dnsLabel(b, { prefix: 'preview-' }));
+  for (const stack of [old, fresh, forever, 'plain']) {
+    ok(init(stack, app), `tofu init (${stack})`);
+    ok(tofu(stack, ['apply', '-auto-approve'], {}, app), `tofu apply (${stack})`);
+  }
+  // Namespaces no state holds: one without our preview label, one with it (say, a preview with local state).
+  ok(kubectl(['create', 'namespace', 'stray-unlabeled']), 'create stray');
+  ok(kubectl(['label', 'namespace', 'stray-unlabeled', 'airgap-go-constructs.io/expires-at=20200101T000000Z']), 'label stray');
+  ok(kubectl(['create', 'namespace', 'preview-local-orphan']), 'create orphan');
+  ok(kubectl(['label', 'namespace', 'preview-local-orphan', 'airgap-go-constructs.io/preview=true', 'airgap-go-constructs.io/expires-at=20200101T000000Z']), 'label orphan');
+
+  // The reaper's Terraform gets the provider mirror by absolute path, and the previews' own lock file.
+  const cliConfig = join(work, 'reaper.tofurc');
+  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = "${toolchain().mirror}"\n    include = ["registry.opentofu.org/*/*"]\n  }\n}\n`);
+  const kit = kitBinary();
+  const reaper = (args: readonly string[]) =>
+    ns.exec(kit, ['previews', ...args, ...(args[0] === 'reap' ? ['-tofu', toolchain().tofu] : [])], { env: { TF_CLI_CONFIG_FILE: cliConfig } });
+  const lockFile = join(app, 'stacks', old, '.terraform.lock.hcl');
+  const NOW = '2026-11-24T00:00:00Z';
+
+  // What is in the cluster, to compare before and after: every object's resourceVersion.
+  const snapshot = () => {
+    const versions = (items: Array<{ metadata: { name: string; resourceVersion?: string } }>) => Object.fromEntries(items.map((i) => [i.metadata.name, i.metadata.resourceVersion]));
+    return {
+      namespaces: versions(list(['get', 'namespaces'])),
+      secrets: versions(list(['-n', 'airgap-state', 'get', 'secrets'])),
+      leases: versions(list(['-n', 'airgap-state', 'get', 'leases'])),
+    };
+  };
+
+  const listed = reaper(['list', '-now', NOW, '-json']);
+  expect(listed.status).toBe(0);
+  const previews = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Listed);
+  const verdict = (name: string) => previews.find((p) => p.state?.secret === `tfstate-default-${name}` || (!p.state && p.namespaces[0] === name));
+  expect(verdict(old)).toMatchObject({ namespaces: [old], branch: 'reap/old', expiresAt: '2026-11-23T00:00:00Z', verdict: 'expired' });
+  expect(verdict(fresh)).toMatchObject({ namespaces: [fresh], expiresAt: '2026-11-29T00:00:00Z', verdict: 'live' });
+  expect(verdict(forever)).toMatchObject({ namespaces: [forever], verdict: 'no-expiry' });
+  expect(verdict('preview-local-orphan')).toMatchObject({ verdict: 'no-state' });
+  for (const slug of SLUGS) expect(verdict(slug)).toMatchObject({ verdict: 'live', expiresAt: '2026-11-25T10:00:00Z' });
+  // Neither the plain stack nor the unlabelled namespace is a preview: not even listed.
+  expect(previews.filter((p) => p.state?.secret === 'tfstate-default-plain' || p.namespaces.includes('stray-unlabeled') || p.namespaces.includes('plain-platform'))).toEqual([]);
+  expect(previews.filter((p) => p.verdict === 'expired').map((p) => p.state?.secret)).toEqual([`tfstate-default-${old}`]);
+  const table = reaper(['list', '-now', NOW]);
+  process.stdout.write(`airgap-kit previews list -now ${NOW}:\n${table.stdout}\n`);
+  expect(table.stdout).toMatch(new RegExp(`tfstate-default-${old}\\s+${old}\\s+reap/old\\s+2026-11-23T00:00:00Z\\s+expired\\s+expired 2026-11-23T00:00:00Z, 24h0m0s before now`));
+
+  const untouchedBut = (o: Record<string, string | undefined>, gone: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== gone));
+  const before = snapshot();
+  const dry = reaper(['reap', '-dry-run', '-now', NOW]);
+  process.stdout.write(`airgap-kit previews reap -dry-run -now ${NOW} (exit ${dry.status}):\n${dry.stdout}${dry.stderr}\n`);
+  expect(dry.status).toBe(0);
+  expect(dry.stdout).toContain(`would reap tfstate-default-${old} (namespace ${old}, branch "reap/old"): expired 2026-11-23T00:00:00Z`);
+  expect(dry.stdout).toMatch(/would reap 1, kept \d+, failed 0/);
+  expect(snapshot()).toEqual(before);
+  // Later, everything with an expiry would go; still never the preview without one, nor what is not ours.
+  const later = reaper(['reap', '-dry-run', '-now', '2026-12-31T00:00:00Z', '-json']);
+  const actions = later.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; preview: Listed });
+  const wouldGo = actions.filter((a) => a.action === 'would-reap').map((a) => a.preview.state?.secret);
+  expect(wouldGo).toEqual(expect.arrayContaining([old, fresh, ...SLUGS].map((s) => `tfstate-default-${s}`)));
+  expect(wouldGo).not.toContain(`tfstate-default-${forever}`);
+  expect(wouldGo).not.toContain('tfstate-default-plain');
+  expect(snapshot()).toEqual(before);
+
+  // A pipeline is applying the expired preview right now: the reaper meets its lock, says so, exits 1, and changes nothing.
+  const holder = ns.execAsync(toolchain().tofu, ['apply', '-auto-approve', '-no-color', '-input=false', '-replace=terraform_data.hold'], {
+    cwd: join(app, 'stacks', old),
+    env: { TF_CLI_CONFIG_FILE: 'offline/tofurc', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+  });
+  await new Promise((r) => setTimeout(r, 2500));
+  const locked = reaper(['reap', '-now', NOW, '-lock-file', lockFile]);
+  const held = await holder;
+  process.stdout.write(`airgap-kit previews reap while a pipeline holds the lock (exit ${locked.status}):\n${locked.stdout}${locked.stderr}\n`);
+  expect({ status: held.status, out: held.status === 0 ? '' : `${held.stdout}${held.stderr}` }).toEqual({ status: 0, out: '' });
+  expect(locked.status).toBe(1);
+  expect(locked.stdout).toContain(`FAILED to reap tfstate-default-${old}`);
+  expect(locked.stdout).toContain('Error acquiring the state lock');
+  expect(locked.stdout).toMatch(/reaped 0, kept \d+, failed 1/);
+  expect(kubectl(['get', 'namespace', old]).status).toBe(0);
+  const afterLock = snapshot();
+  // Only the holder's own apply moved its state; everything else is as before.
+  expect(untouchedBut(afterLock.secrets, `tfstate-default-${old}`)).toEqual(untouchedBut(before.secrets, `tfstate-default-${old}`));
+  expect(afterLock.secrets[`tfstate-default-${old}`]).toBeDefined();
+  expect(afterLock.namespaces).toEqual(before.namespaces);
+
+  const reap = reaper(['reap', '-now', NOW, '-lock-file', lockFile]);
+  process.stdout.write(`airgap-kit previews reap -now ${NOW} (exit ${reap.status}):\n${reap.stdout}${reap.stderr}\n`);
+  expect({ status: reap.status, out: reap.status === 0 ? '' : `${reap.stdout}${reap.stderr}` }).toEqual({ status: 0, out: '' });
+  expect(reap.stdout).toMatch(new RegExp(`reaped tfstate-default-${old} \\(namespace ${old}, branch "reap/old"\\): expired 2026-11-23T00:00:00Z, 24h0m0s before now \\(${NOW}\\); tofu applied an empty configuration with its backend and destroyed (\\d+) resources; deleted the empty state Secret airgap-state/tfstate-default-${old}, and its Lease airgap-state/lock-tfstate-default-${old}`));
+  expect(reap.stdout).toContain(`keep tfstate-default-${forever} (namespace ${forever}`);
+  expect(reap.stdout).toContain('keep namespace preview-local-orphan');
+  expect(reap.stdout).toMatch(/reaped 1, kept \d+, failed 0/);
+  // Everything its state held is gone, the state with it; the kubernetes provider deleted every object (no stray leftovers in a terminating namespace).
+  const destroyed = Number(/destroyed (\d+) resources/.exec(reap.stdout)?.[1]);
+  const resourcesBefore = (JSON.parse(readFileSync(join(app, 'stacks', old, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, unknown>> }).resource;
+  expect(destroyed).toBe(Object.values(resourcesBefore).reduce((n, r) => n + Object.keys(r).length, 0));
+  expect(kubectl(['get', 'namespace', old]).status).not.toBe(0);
+  const after = snapshot();
+  expect(after.secrets[`tfstate-default-${old}`]).toBeUndefined();
+  expect(after.leases[`lock-tfstate-default-${old}`]).toBeUndefined();
+  // The rest are untouched: the same objects at the same versions, and plan 0.
+  expect(untouchedBut(after.secrets, `tfstate-default-${old}`)).toEqual(untouchedBut(before.secrets, `tfstate-default-${old}`));
+  expect(untouchedBut(after.leases, `lock-tfstate-default-${old}`)).toEqual(untouchedBut(before.leases, `lock-tfstate-default-${old}`));
+  for (const name of [fresh, forever, 'plain-platform', 'stray-unlabeled', 'preview-local-orphan', ...SLUGS]) expect({ name, version: after.namespaces[name] }).toEqual({ name, version: before.namespaces[name] });
+  for (const stack of [fresh, forever, 'plain']) {
+    const plan = tofu(stack, ['plan', '-detailed-exitcode'], {}, app);
+    expect({ stack, status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ stack, status: 0, out: '' });
+  }
+  const plan = tofu(SLUGS[1], ['plan', '-detailed-exitcode']);
+  expect({ status: plan.status, out: plan.status === 0 ? '' : plan.stdout }).toEqual({ status: 0, out: '' });
+  // A second run finds nothing more to do.
+  const again = reaper(['reap', '-now', NOW]);
+  expect(again.status).toBe(0);
+  expect(again.stdout).toMatch(/reaped 0, kept \d+, failed 0/);
 });

@@ -22,6 +22,8 @@ export const MAIN_ENVS: Record<string, Record<string, string>> = {
   },
   // hello-go built with GoImageBuild.hostGo() as a two-platform index.
   'main-host-go': { GO_IMAGE_PLATFORMS: 'linux/amd64,linux/arm64' },
+  // A fleet: one preview stack per branch, each with its state in the cluster.
+  'main-fleet': { PREVIEW_BRANCHES: 'feature/Login,PR-42', PREVIEW_CREATED_AT: '2026-12-03T10:00:00Z' },
 };
 
 /** Only `env` on top of what any program needs, plus the outdir; nothing of the test runner's own environment. */

@@ -56,6 +56,9 @@ commands:
            platform, one layer on the pinned base, push by digest, SBOM
   sbom     what a Dockerfile-built GoImage with sbom runs at apply: read
            the binary out of the pushed image, attach its SPDX SBOM
+  previews list|reap
+           in the cluster's pipeline: the preview environments and their
+           expiry; destroy the expired ones through Terraform
   version  print the version
 
 Run "airgap-kit <command> -h" for a command's flags.
@@ -90,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBuildImage(ctx, args[1:], stdout, stderr)
 	case "sbom":
 		return runSBOM(ctx, args[1:], stdout, stderr)
+	case "previews":
+		return runPreviews(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "airgap-kit: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -435,4 +440,3 @@ func parseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
-
