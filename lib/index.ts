@@ -89,3 +89,4 @@ export { AirgapStack, AirgapStackProps, IStackArtifact } from './stack/airgap-st
 export { ImageLine, KitContents, KitImage, KitImageUse, RequiredProvider } from './stack/kit-contents';
 export { DataTerraformRemoteStateKubernetes, DataTerraformRemoteStateKubernetesConfig, KubernetesStateBackend, KubernetesStateBackendProps, STATE_STACK_LABEL } from './stack/kubernetes-state-backend';
 export { STATE_VERBS, StateBackendAccess, StateBackendAccessProps, StateServiceAccount } from './stack/state-backend-access';
+export { ApiResource, PREVIEW_RESOURCES, PreviewReaperAccess, PreviewReaperAccessProps, REAPER_VERBS } from './stack/preview-reaper-access';

@@ -3,7 +3,8 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { PropChecker } from '../private/prop-checker';
-import { checkDns1123Label, checkDns1123Subdomain } from '../private/validation';
+import { checkSubjects, renderSubjects } from '../private/rbac-subjects';
+import { checkDns1123Label } from '../private/validation';
 
 /** A ServiceAccount that applies stacks, such as a pipeline's. */
 export interface StateServiceAccount {
@@ -41,8 +42,9 @@ export interface StateBackendAccessProps {
    */
   readonly groups?: string[];
   /**
-   * Also allow deleting state Secrets and Leases: for `tofu workspace delete`
-   * and for the identity that reaps expired previews, not for pipelines.
+   * Also allow deleting state Secrets and Leases, for `tofu workspace
+   * delete`; not for pipelines. The reaper's identity gets its own Role from
+   * PreviewReaperAccess.
    * @default false
    */
   readonly allowDelete?: boolean;
@@ -70,22 +72,15 @@ export class StateBackendAccess extends Construct {
   public readonly roleBinding: RoleBindingV1;
   /** The state namespace's name. */
   public readonly namespaceName: string;
+  /** The state namespace as the Role names it: a reference to the namespace resource when created, so what uses it is applied after. */
+  public readonly namespaceRef: string;
 
   constructor(scope: Construct, id: string, props: StateBackendAccessProps = {}) {
     super(scope, id);
     const c = new PropChecker(this, 'StateBackendAccess');
     const namespace = props.namespace ?? 'airgap-state';
     c.check('namespace', namespace, checkDns1123Label(namespace), 'Use the namespace the stacks\' KubernetesStateBackend names, such as "airgap-state".');
-    const sas = props.serviceAccounts ?? [];
-    for (const [i, sa] of sas.entries()) {
-      c.check(`serviceAccounts[${i}].name`, sa.name, checkDns1123Subdomain(sa.name), 'Use the ServiceAccount\'s name, such as "preview-pipeline".');
-      c.check(`serviceAccounts[${i}].namespace`, sa.namespace, checkDns1123Label(sa.namespace), 'Use the ServiceAccount\'s namespace, such as "ci".');
-    }
-    for (const [i, u] of (props.users ?? []).entries()) c.check(`users[${i}]`, u, u.trim() === '' ? 'is empty' : undefined, 'Use the user name the API server authenticates.');
-    for (const [i, g] of (props.groups ?? []).entries()) c.check(`groups[${i}]`, g, g.trim() === '' || g === 'system:authenticated' || g === 'system:unauthenticated' ? 'is empty or every caller' : undefined, 'Name the pipelines\' own group.');
-    if (sas.length + (props.users ?? []).length + (props.groups ?? []).length === 0) {
-      c.fail('serviceAccounts/users/groups', [], 'name no one, so no pipeline could keep state', 'Pass serviceAccounts: [{ name: "preview-pipeline", namespace: "ci" }], or users, or groups.');
-    }
+    checkSubjects(c, props, { who: 'pipelines', example: 'preview-pipeline', consequence: 'no pipeline could keep state' });
     c.throwIfAny({ discard: true });
 
     this.namespaceName = namespace;
@@ -96,6 +91,7 @@ export class StateBackendAccess extends Construct {
       });
     }
     const ns = this.namespaceResource?.metadata.name ?? namespace;
+    this.namespaceRef = ns;
     const extra = props.allowDelete ? ['delete'] : [];
     this.role = new RoleV1(this, 'Role', {
       metadata: { name: 'terraform-state', namespace: ns, labels },
@@ -107,11 +103,7 @@ export class StateBackendAccess extends Construct {
     this.roleBinding = new RoleBindingV1(this, 'Binding', {
       metadata: { name: 'terraform-state', namespace: ns, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.role.metadata.name },
-      subject: [
-        ...sas.map((sa) => ({ kind: 'ServiceAccount', name: sa.name, namespace: sa.namespace })),
-        ...(props.users ?? []).map((name) => ({ kind: 'User', name, apiGroup: 'rbac.authorization.k8s.io' })),
-        ...(props.groups ?? []).map((name) => ({ kind: 'Group', name, apiGroup: 'rbac.authorization.k8s.io' })),
-      ],
+      subject: renderSubjects(props),
     });
   }
 }

@@ -19,6 +19,9 @@
 # Binaries: AGC_KUBE_APISERVER, AGC_KUBE_CONTROLLER_MANAGER, AGC_ETCD,
 # AGC_KUBECTL (only to wait for the controllers); unset,
 # they come from scripts/toolchain.sh (a cold build takes several minutes).
+# AGC_KUBE_AUDIT_POLICY: an audit policy file; the API server then writes the
+# events it selects, as JSON lines, to logs/audit.log (exported as
+# AGC_KUBE_AUDIT_LOG), so a test can see every request an identity made.
 # Log lines go to stderr; stdout carries only the export lines.
 set -euo pipefail
 
@@ -148,6 +151,11 @@ wait_for etcd curl -fsS "http://127.0.0.1:$etcd_port/health"
 # ResourceQuota, ...). No flag weakens Pod Security: privileged containers are
 # refused outright (--allow-privileged=false), unless AGC_KUBE_ALLOW_PRIVILEGED=true
 # (the policy oracle's cluster, where Pod Security alone must judge them).
+audit=()
+if [ -n "${AGC_KUBE_AUDIT_POLICY:-}" ]; then
+  [ -r "$AGC_KUBE_AUDIT_POLICY" ] || die "AGC_KUBE_AUDIT_POLICY is not a readable file: $AGC_KUBE_AUDIT_POLICY"
+  audit=(--audit-policy-file="$AGC_KUBE_AUDIT_POLICY" --audit-log-path="$logs/audit.log" --audit-log-format=json --audit-log-mode=blocking)
+fi
 start apiserver "$AGC_KUBE_APISERVER" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$kube_port" \
   --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -159,6 +167,7 @@ start apiserver "$AGC_KUBE_APISERVER" \
   --authorization-mode=RBAC \
   --enable-admission-plugins=PodSecurity \
   --allow-privileged="${AGC_KUBE_ALLOW_PRIVILEGED:-false}" \
+  ${audit[@]+"${audit[@]}"} \
   --profiling=false
 ready_api() {
   curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
@@ -183,3 +192,4 @@ wait_for "controllers (default ServiceAccount)" ready_sa
 printf 'export KUBECONFIG=%q\n' "$dir/admin.kubeconfig"
 printf 'export KUBE_CONFIG_PATH=%q\n' "$dir/admin.kubeconfig"
 printf 'export AGC_KUBE_DIR=%q\n' "$dir"
+if [ ${#audit[@]} -gt 0 ]; then printf 'export AGC_KUBE_AUDIT_LOG=%q\n' "$logs/audit.log"; fi

@@ -6,7 +6,9 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
-import { PreviewName } from '../../lib';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { Testing } from 'cdktf';
+import { AirgapStack, PreviewName, PreviewReaperAccess, StateBackendAccess } from '../../lib';
 import { MAIN_ENVS, ROOT, stackFiles, synthMain, synthPython } from '../support/main-synth';
 import { tmp } from '../support/scratch';
 
@@ -47,13 +49,30 @@ describe('examples/python/main.py (Python bindings)', () => {
     ]);
   });
 
+  test('the admin stack\'s RBAC from Python: PreviewReaperAccess writes the same ClusterRole, and refuses a wildcard at its path', () => {
+    const out = execFileSync(python, [join(ROOT, 'test/fixtures/python/reaper_access.py')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: site, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
+      encoding: 'utf8',
+    });
+    const [rules, error] = out.trim().split('\n');
+    const s = new AirgapStack(Testing.app(), 'admin');
+    new KubernetesProvider(s, 'kubernetes', {});
+    const state = new StateBackendAccess(s, 'State', { serviceAccounts: [{ name: 'preview-pipeline', namespace: 'ci' }] });
+    new PreviewReaperAccess(s, 'Reaper', { stateAccess: state, serviceAccounts: [{ name: 'preview-reaper', namespace: 'ci' }], extraResources: [{ apiGroup: 'batch', resource: 'jobs' }] });
+    const fromNode = Object.values((JSON.parse(Testing.synth(s)) as { resource: Record<string, Record<string, { rule: unknown }>> }).resource.kubernetes_cluster_role_v1)[0].rule;
+    expect(JSON.parse(rules)).toEqual(fromNode);
+    expect(JSON.parse(rules)).toContainEqual({ api_groups: ['batch'], resources: ['jobs'], verbs: ['delete', 'get'] });
+    // jsii raises a JS error in Python as RuntimeError, with the message intact.
+    expect(error).toBe('RuntimeError: admin/Everything (PreviewReaperAccess): prop "extraResources[0].resource" is "*", which is a wildcard, which would grant every kind. Name one namespaced resource, plural and lowercase, such as "configmaps"; for Secrets set previewSecrets: true.');
+  });
+
   test('main.py and the extension type-check under mypy --strict against the wheel\'s type hints', () => {
-    const r = spawnSync(python, ['-m', 'mypy', '--strict', '--follow-imports=silent', '--cache-dir', join(venv, '.mypy_cache'), 'examples/python/main.py', 'test/fixtures/python/extension.py'], {
+    const r = spawnSync(python, ['-m', 'mypy', '--strict', '--follow-imports=silent', '--cache-dir', join(venv, '.mypy_cache'), 'examples/python/main.py', 'test/fixtures/python/extension.py', 'test/fixtures/python/reaper_access.py'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, MYPYPATH: site },
       encoding: 'utf8',
     });
-    expect(r.stdout.trim()).toBe('Success: no issues found in 2 source files');
+    expect(r.stdout.trim()).toBe('Success: no issues found in 3 source files');
     expect(r.status).toBe(0);
     // Cold, mypy reads all of cdktf's and the providers' stubs; the cache beside the venv makes later runs quick.
   }, 600_000);

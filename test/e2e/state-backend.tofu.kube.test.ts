@@ -5,14 +5,16 @@
  * in the cluster (KubernetesStateBackend): a Secret per stack, locked with a
  * Lease. The backend runs as a pipeline ServiceAccount bound by
  * StateBackendAccess (its kubeconfig passed with -backend-config, never
- * written into cdk.tf.json); the provider as the administrator.
+ * written into cdk.tf.json); the provider as the administrator. The reaper
+ * runs as a ServiceAccount bound by PreviewReaperAccess, and the API server's
+ * audit log records every request it makes.
  */
 import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { gunzipSync } from 'zlib';
-import { PreviewName, STATE_VERBS } from '../../lib';
+import { PreviewName, REAPER_VERBS, STATE_VERBS } from '../../lib';
 import { kitBinary, ROOT } from '../support/engine';
 import { kubectlIn } from '../support/kubectl';
 import { LoopbackNetns, NetnsResult } from '../support/netns';
@@ -28,6 +30,7 @@ let ns: LoopbackNetns;
 let work: string;
 let outdir: string;
 let pipelineKubeconfig: string;
+let reaperKubeconfig: string;
 
 const { kubectl, getJson, list } = kubectlIn(() => ns);
 
@@ -48,22 +51,22 @@ function init(stack: string, app = outdir): NetnsResult {
   return tofu(stack, ['init', '-reconfigure', `-backend-config=config_path=${pipelineKubeconfig}`], {}, app);
 }
 
-/** A kubeconfig for the ServiceAccount ci/pipeline, from a bound token, beside the admin's cluster entry. */
-function writePipelineKubeconfig(): string {
-  ok(kubectl(['create', 'namespace', 'ci']), 'create namespace ci');
-  ok(kubectl(['-n', 'ci', 'create', 'serviceaccount', 'pipeline']), 'create serviceaccount');
-  const token = ok(kubectl(['-n', 'ci', 'create', 'token', 'pipeline', '--duration=2h']), 'create token').stdout.trim();
+/** A kubeconfig for the ServiceAccount ci/<name>, from a bound token, beside the admin's cluster entry. */
+function writeServiceAccountKubeconfig(name: string): string {
+  if (kubectl(['get', 'namespace', 'ci']).status !== 0) ok(kubectl(['create', 'namespace', 'ci']), 'create namespace ci');
+  ok(kubectl(['-n', 'ci', 'create', 'serviceaccount', name]), `create serviceaccount ${name}`);
+  const token = ok(kubectl(['-n', 'ci', 'create', 'token', name, '--duration=2h']), 'create token').stdout.trim();
   const admin = getJson<{ clusters: Array<{ cluster: Record<string, string> }> }>(['config', 'view', '--raw', '--minify']);
-  const file = join(work, 'pipeline.kubeconfig');
+  const file = join(work, `${name}.kubeconfig`);
   writeFileSync(
     file,
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'local', cluster: admin.clusters[0].cluster }],
-      users: [{ name: 'pipeline', user: { token } }],
-      contexts: [{ name: 'pipeline', context: { cluster: 'local', user: 'pipeline' } }],
-      'current-context': 'pipeline',
+      users: [{ name, user: { token } }],
+      contexts: [{ name, context: { cluster: 'local', user: name } }],
+      'current-context': name,
     }),
   );
   return file;
@@ -75,7 +78,7 @@ function synthFleet(dir: string, branches: readonly string[], extra: Record<stri
   const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', join(ROOT, 'test/fixtures/state-fleet/main.ts')], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, CDKTF_OUTDIR: dir, KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes, PREVIEW_BRANCHES: branches.join(','), PIPELINE_SA: 'ci/pipeline', ...extra },
+    env: { ...process.env, CDKTF_OUTDIR: dir, KUBERNETES_PROVIDER_VERSION: t.versions.kubernetes, PREVIEW_BRANCHES: branches.join(','), PIPELINE_SA: 'ci/pipeline', REAPER_SA: 'ci/reaper', ...extra },
   });
   if (r.status !== 0) throw new Error(`synth failed:\n${r.stderr}\n${r.stdout}`);
   symlinkSync(t.mirror, join(dir, 'providers'));
@@ -87,8 +90,12 @@ beforeAll(() => {
   outdir = join(work, 'app');
   synthFleet(outdir, BRANCHES, { LOCK_HOLD_SECONDS: String(HOLD_SECONDS) });
   ns = LoopbackNetns.create('state');
-  ns.startKube(t.kube);
-  pipelineKubeconfig = writePipelineKubeconfig();
+  // Audit only what the reaper's identity asks of the API server.
+  const auditPolicy = join(work, 'audit-policy.json');
+  writeFileSync(auditPolicy, JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'], rules: [{ level: 'Metadata', users: ['system:serviceaccount:ci:reaper'] }, { level: 'None' }] }));
+  ns.startKube({ ...t.kube, AGC_KUBE_AUDIT_POLICY: auditPolicy });
+  pipelineKubeconfig = writeServiceAccountKubeconfig('pipeline');
+  reaperKubeconfig = writeServiceAccountKubeconfig('reaper');
   // The administrator's stack: the state namespace and the Role, with local state.
   ok(tofu('state', ['init']), 'tofu init (state)');
   ok(tofu('state', ['apply', '-auto-approve']), 'tofu apply (state)');
@@ -252,8 +259,16 @@ test('the reaper destroys expired previews through Terraform, with the clock as 
   const cliConfig = join(work, 'reaper.tofurc');
   writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = "${toolchain().mirror}"\n    include = ["registry.opentofu.org/*/*"]\n  }\n}\n`);
   const kit = kitBinary();
-  const reaper = (args: readonly string[]) =>
-    ns.exec(kit, ['previews', ...args, ...(args[0] === 'reap' ? ['-tofu', toolchain().tofu] : [])], { env: { TF_CLI_CONFIG_FILE: cliConfig } });
+  // As the reaper's own ServiceAccount, bound by PreviewReaperAccess: nothing of the administrator's in its environment.
+  const reaperAs = (kubeconfig: string, args: readonly string[]) =>
+    ns.exec('env', ['-u', 'KUBECONFIG', '-u', 'KUBE_CONFIG_PATH', kit, 'previews', ...args, '-kubeconfig', kubeconfig, ...(args[0] === 'reap' ? ['-tofu', toolchain().tofu] : [])], { env: { TF_CLI_CONFIG_FILE: cliConfig } });
+  const reaper = (args: readonly string[]) => reaperAs(reaperKubeconfig, args);
+  // An identity without PreviewReaperAccess (the pipeline's) is refused, and told what to bind.
+  const refused = reaperAs(pipelineKubeconfig, ['list']);
+  expect(refused.status).not.toBe(0);
+  expect(refused.stderr).toContain('listing namespaces');
+  expect(refused.stderr).toContain('forbidden');
+  expect(refused.stderr).toContain('PreviewReaperAccess');
   const lockFile = join(app, 'stacks', old, '.terraform.lock.hcl');
   const NOW = '2026-11-24T00:00:00Z';
 
@@ -350,4 +365,33 @@ test('the reaper destroys expired previews through Terraform, with the clock as 
   const again = reaper(['reap', '-now', NOW]);
   expect(again.status).toBe(0);
   expect(again.stdout).toMatch(/reaped 0, kept \d+, failed 0/);
+
+  // Least privilege, from the API server's audit log: every request the reaper (and its Terraform) made was
+  // allowed, each was a grant of PreviewReaperAccess, and every grant for a kind the reaped state held was used.
+  interface AuditEvent { user: { username: string }; verb: string; objectRef?: { apiGroup?: string; resource?: string; namespace?: string }; responseStatus?: { code?: number } }
+  const events = readFileSync(ns.env.AGC_KUBE_AUDIT_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent).filter((e) => e.user.username === 'system:serviceaccount:ci:reaper');
+  const key = (e: AuditEvent) => `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}:${e.verb}`;
+  // The pipeline identity's refusal is not in here; the reaper's own requests never were refused.
+  expect(events.filter((e) => (e.responseStatus?.code ?? 0) === 403).map(key)).toEqual([]);
+  const inState = events.filter((e) => e.objectRef?.resource === 'secrets' || e.objectRef?.resource === 'leases');
+  expect([...new Set(inState.map((e) => e.objectRef?.namespace))]).toEqual(['airgap-state']);
+  const used = new Set(events.map(key));
+  const role = getJson<{ rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }>(['-n', 'airgap-state', 'get', 'role', 'terraform-state-reaper']);
+  const clusterRole = getJson<{ rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }>(['get', 'clusterrole', 'airgap-preview-reaper']);
+  const grants = (rules: typeof role.rules) => rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));
+  const granted = new Set([...grants(role.rules), ...grants(clusterRole.rules)]);
+  expect([...used].filter((u) => !granted.has(u)).sort()).toEqual([]);
+  // The kinds the reaped preview held, as RBAC names them.
+  const rbacOf: Record<string, string> = {
+    kubernetes_namespace_v1: '/namespaces', kubernetes_network_policy_v1: 'networking.k8s.io/networkpolicies', kubernetes_resource_quota_v1: '/resourcequotas',
+    kubernetes_limit_range_v1: '/limitranges', kubernetes_service_account_v1: '/serviceaccounts', kubernetes_default_service_account_v1: '/serviceaccounts',
+    kubernetes_deployment_v1: 'apps/deployments', kubernetes_service_v1: '/services', kubernetes_pod_disruption_budget_v1: 'policy/poddisruptionbudgets',
+  };
+  const heldKinds = new Set(Object.keys(resourcesBefore).filter((t) => t.startsWith('kubernetes_')).map((t) => rbacOf[t]));
+  expect(heldKinds.has(undefined as unknown as string)).toBe(false);
+  // A Lease is created only for a state whose Lease is gone; this one's pipeline left it.
+  const unused = [...granted].filter((g) => (heldKinds.has(g.split(':')[0]) || g.startsWith('/secrets:') || g.startsWith('coordination.k8s.io/')) && !used.has(g)).sort();
+  process.stdout.write(`the reaper's requests (audit log): ${[...used].sort().join(' ')}\n`);
+  expect(unused).toEqual(['coordination.k8s.io/leases:create']);
+  expect(REAPER_VERBS.previewObjects).toEqual(['delete', 'get']);
 });

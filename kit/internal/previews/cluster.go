@@ -84,7 +84,7 @@ func Connect(kubeconfig string) (*Cluster, error) {
 func (c *Cluster) Find(ctx context.Context, stateNamespace string, now time.Time) ([]Preview, error) {
 	nsList, err := c.client.Resource(namespacesGVR).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing namespaces: %w", err)
+		return nil, fmt.Errorf("listing namespaces: %w%s", err, forbiddenHint(err))
 	}
 	live := map[string]Namespace{}
 	var all []Namespace
@@ -95,7 +95,7 @@ func (c *Cluster) Find(ctx context.Context, stateNamespace string, now time.Time
 	}
 	secrets, err := c.client.Resource(secretsGVR).Namespace(stateNamespace).List(ctx, metav1.ListOptions{LabelSelector: suffixLabel})
 	if err != nil {
-		return nil, fmt.Errorf("listing state Secrets in namespace %s: %w", stateNamespace, err)
+		return nil, fmt.Errorf("listing state Secrets in namespace %s: %w%s", stateNamespace, err, forbiddenHint(err))
 	}
 	lookup := func(name string) (Namespace, bool) { n, ok := live[name]; return n, ok }
 	held := map[string]bool{}
@@ -259,6 +259,14 @@ func (c *Cluster) tofu(ctx context.Context, dir string, env []string, bin string
 		return buf.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), args[0], err, strings.TrimSpace(buf.String()))
 	}
 	return buf.String(), nil
+}
+
+// forbiddenHint says which grant is missing when the API server refuses the reaper.
+func forbiddenHint(err error) string {
+	if !apierrors.IsForbidden(err) {
+		return ""
+	}
+	return " (bind this identity with the library's PreviewReaperAccess construct: it grants what list and reap need, and nothing more)"
 }
 
 func hasEnv(env []string, key string) bool {

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func gz(t *testing.T, v any) []byte {
@@ -173,5 +177,18 @@ func TestOrphans(t *testing.T) {
 	got := Orphans(ns, map[string]bool{"held": true}, "airgap-state")
 	if len(got) != 1 || got[0].Namespaces[0] != "stray" || got[0].Verdict != NoState || got[0].Reapable() || got[0].Branch != "old" {
 		t.Fatalf("orphans %+v", got)
+	}
+}
+
+func TestForbiddenHintNamesTheConstructOnlyForARefusal(t *testing.T) {
+	refused := apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no list"))
+	if h := forbiddenHint(refused); !strings.Contains(h, "PreviewReaperAccess") {
+		t.Fatalf("a 403 should name the construct to bind, got %q", h)
+	}
+	if h := forbiddenHint(apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "x")); h != "" {
+		t.Fatalf("a 404 is not a missing grant, got %q", h)
+	}
+	if h := forbiddenHint(errors.New("connection refused")); h != "" {
+		t.Fatalf("a network error is not a missing grant, got %q", h)
 	}
 }
