@@ -2,7 +2,7 @@
 # Builds the third-party Go tools the tests use as checkers (tools/go-tools.env)
 # once per version, and prints `export AGC_<NAME>=<path>` lines:
 #
-#   eval "$(scripts/go-tools.sh)"     # AGC_ORAS, AGC_KUBE_SCORE
+#   eval "$(scripts/go-tools.sh)"     # AGC_ORAS, AGC_KUBE_SCORE, AGC_STATICCHECK
 #
 # Each goes to ${AGC_CACHE_DIR:-~/.cache/airgap-go-constructs}/go-tools/<name>-<version>-<go>/,
 # kept apart from the Terraform toolchain's cache so adding a tool here never
@@ -13,9 +13,9 @@ cache="${AGC_CACHE_DIR:-$HOME/.cache/airgap-go-constructs}/go-tools"
 # shellcheck source=tools/go-tools.env
 . "$root/tools/go-tools.env"
 go_version="$(GOTOOLCHAIN=local go env GOVERSION)"
-for name in ORAS KUBE_SCORE; do
-  pkg_var="${name}_PACKAGE" version_var="${name}_VERSION"
-  pkg="${!pkg_var}" version="${!version_var}"
+for name in ORAS KUBE_SCORE STATICCHECK; do
+  pkg_var="${name}_PACKAGE" version_var="${name}_VERSION" arg_var="${name}_VERSION_ARG"
+  pkg="${!pkg_var}" version="${!version_var}" version_arg="${!arg_var:-version}"
   bin="$(basename "$pkg")"
   dir="$cache/$bin-$version-$go_version"
   if [ ! -x "$dir/$bin" ]; then
@@ -26,6 +26,6 @@ for name in ORAS KUBE_SCORE; do
     rm -rf "$dir" && mv "$dir.partial" "$dir"
     echo "[go-tools] built $bin $version in $(( $(date +%s) - t0 )) s" >&2
   fi
-  "$dir/$bin" version >/dev/null 2>&1 || { echo "[go-tools] $dir/$bin does not run" >&2; exit 1; }
+  "$dir/$bin" "$version_arg" >/dev/null 2>&1 || { echo "[go-tools] $dir/$bin does not run" >&2; exit 1; }
   printf 'export AGC_%s=%q\n' "$name" "$dir/$bin"
 done

@@ -260,8 +260,13 @@ test('the reaper destroys expired previews through Terraform, with the clock as 
   writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = "${toolchain().mirror}"\n    include = ["registry.opentofu.org/*/*"]\n  }\n}\n`);
   const kit = kitBinary();
   // As the reaper's own ServiceAccount, bound by PreviewReaperAccess: nothing of the administrator's in its environment.
-  const reaperAs = (kubeconfig: string, args: readonly string[]) =>
-    ns.exec('env', ['-u', 'KUBECONFIG', '-u', 'KUBE_CONFIG_PATH', kit, 'previews', ...args, '-kubeconfig', kubeconfig, ...(args[0] === 'reap' ? ['-tofu', toolchain().tofu] : [])], { env: { TF_CLI_CONFIG_FILE: cliConfig } });
+  // Its Terraform finds providers through TF_CLI_CONFIG_FILE, or, with -provider-mirror, through a CLI configuration of the reaper's own.
+  const reaperAs = (kubeconfig: string, args: readonly string[]) => {
+    const viaFlag = args.includes('-provider-mirror');
+    return ns.exec('env', ['-u', 'KUBECONFIG', '-u', 'KUBE_CONFIG_PATH', ...(viaFlag ? ['-u', 'TF_CLI_CONFIG_FILE'] : []), kit, 'previews', ...args, '-kubeconfig', kubeconfig, ...(args[0] === 'reap' ? ['-tofu', toolchain().tofu] : [])], {
+      env: viaFlag ? {} : { TF_CLI_CONFIG_FILE: cliConfig },
+    });
+  };
   const reaper = (args: readonly string[]) => reaperAs(reaperKubeconfig, args);
   // An identity without PreviewReaperAccess (the pipeline's) is refused, and told what to bind.
   const refused = reaperAs(pipelineKubeconfig, ['list']);
@@ -336,7 +341,7 @@ test('the reaper destroys expired previews through Terraform, with the clock as 
   expect(afterLock.secrets[`tfstate-default-${old}`]).toBeDefined();
   expect(afterLock.namespaces).toEqual(before.namespaces);
 
-  const reap = reaper(['reap', '-now', NOW, '-lock-file', lockFile]);
+  const reap = reaper(['reap', '-now', NOW, '-lock-file', lockFile, '-provider-mirror', toolchain().mirror]);
   process.stdout.write(`airgap-kit previews reap -now ${NOW} (exit ${reap.status}):\n${reap.stdout}${reap.stderr}\n`);
   expect({ status: reap.status, out: reap.status === 0 ? '' : `${reap.stdout}${reap.stderr}` }).toEqual({ status: 0, out: '' });
   expect(reap.stdout).toMatch(new RegExp(`reaped tfstate-default-${old} \\(namespace ${old}, branch "reap/old"\\): expired 2026-11-23T00:00:00Z, 24h0m0s before now \\(${NOW}\\); tofu applied an empty configuration with its backend and destroyed (\\d+) resources; deleted the empty state Secret airgap-state/tfstate-default-${old}, and its Lease airgap-state/lock-tfstate-default-${old}`));

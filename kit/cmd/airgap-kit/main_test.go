@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,19 @@ func TestParseSize(t *testing.T) {
 		if got, err := parseSize(in); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
 		}
+	}
+}
+
+func TestPreviewsReapRefusesAProviderMirrorThatIsNoFolderBeforeTouchingTheCluster(t *testing.T) {
+	var out, errOut bytes.Buffer
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// No kubeconfig anywhere: a usage error must come first, and say what to pass.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	code := runPreviews(context.Background(), []string{"reap", "-provider-mirror", file}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "is not a directory: pass the folder that holds registry.opentofu.org/") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,7 +28,7 @@ label, or without an expiry, is never touched; neither is a labelled
 namespace no state holds. Every decision is logged with its reason.
 
 Terraform runs with this environment (TF_CLI_CONFIG_FILE for the provider
-mirror); the backend and the kubernetes provider get -kubeconfig as
+mirror, or -provider-mirror to install from a mirror folder alone); the backend and the kubernetes provider get -kubeconfig as
 KUBE_CONFIG_PATH unless it is set. Exit status: 0 when every expired preview
 went, 1 when one could not be reaped, 2 for a usage error.
 `
@@ -49,16 +50,26 @@ func runPreviews(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	kubeconfig := fs.String("kubeconfig", "", "the kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)")
 	nowFlag := fs.String("now", "", "the time to judge expiry against, RFC 3339 (default: this machine's clock)")
 	var dryRun *bool
-	var tofu, lockFile *string
+	var tofu, lockFile, mirror *string
 	var lockTimeout *time.Duration
 	if sub == "reap" {
 		dryRun = fs.Bool("dry-run", false, "only say what would be destroyed, and change nothing")
 		tofu = fs.String("tofu", "tofu", "the OpenTofu (or Terraform) binary")
 		lockFile = fs.String("lock-file", "", "a .terraform.lock.hcl to pin the providers with (such as a stack's offline lock file)")
 		lockTimeout = fs.Duration("lock-timeout", 0, "how long to wait for a pipeline that holds a preview's lock")
+		mirror = fs.String("provider-mirror", "", "a provider filesystem mirror (such as a stack's providers/ folder) to install from, in place of TF_CLI_CONFIG_FILE's")
 	}
 	if code, ok := parse(fs, args[1:], stdout); !ok {
 		return code
+	}
+	mirrorDir := ""
+	if sub == "reap" && *mirror != "" {
+		abs, err := filepath.Abs(*mirror)
+		if st, statErr := os.Stat(abs); err != nil || statErr != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "airgap-kit previews reap: -provider-mirror %q is not a directory: pass the folder that holds registry.opentofu.org/ (a stack's providers/)\n", *mirror)
+			return 2
+		}
+		mirrorDir = abs
 	}
 	now := time.Now().UTC()
 	clock := "this machine's clock"
@@ -124,7 +135,7 @@ func runPreviews(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			log("would reap %s: %s", describe(p), p.Reason)
 			event["action"] = "would-reap"
 		default:
-			r, err := cluster.Reap(ctx, p, previews.ReapOptions{StateNamespace: *stateNs, Tofu: *tofu, LockFile: *lockFile, LockTimeout: *lockTimeout, Env: os.Environ()})
+			r, err := cluster.Reap(ctx, p, previews.ReapOptions{StateNamespace: *stateNs, Tofu: *tofu, LockFile: *lockFile, LockTimeout: *lockTimeout, Env: os.Environ(), ProviderMirror: mirrorDir})
 			if err != nil {
 				failed++
 				log("FAILED to reap %s (%s): %v", describe(p), p.Reason, err)

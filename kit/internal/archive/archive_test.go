@@ -68,18 +68,6 @@ func fixture() (map[string][]byte, []string) {
 	return files, []string{"SHA256SUMS", "a/small.txt", "oci/blobs/sha256/big"}
 }
 
-func concat(t *testing.T, paths []string) []byte {
-	var b bytes.Buffer
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(data)
-	}
-	return b.Bytes()
-}
-
 func TestRoundTripPlainZstdAndParts(t *testing.T) {
 	files, order := fixture()
 	for _, opts := range []Options{{}, {Zstd: true}, {PartSize: 1 << 20}, {Zstd: true, PartSize: 700 << 10}} {

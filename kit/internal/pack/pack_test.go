@@ -231,12 +231,12 @@ func sshKey(t *testing.T, dir, name string) (string, string) {
 }
 
 type world struct {
-	src, dst           *registry
-	app, key, pub, out string
-	mirror             string
-	base               ocispec.Descriptor
-	rep                *progress.Reporter
-	dir                string
+	src, dst      *registry
+	app, key, pub string
+	mirror        string
+	base          ocispec.Descriptor
+	rep           *progress.Reporter
+	dir           string
 }
 
 func newWorld(t *testing.T, layers, layerSize int) *world {

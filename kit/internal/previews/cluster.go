@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,6 +134,24 @@ type ReapOptions struct {
 	LockTimeout time.Duration
 	// Env is the environment Terraform runs in (its CLI config, provider mirror, credentials).
 	Env []string
+	// ProviderMirror, when set, is a provider filesystem mirror (absolute):
+	// Terraform then installs from it alone, with a CLI configuration of the
+	// reaper's own in place of TF_CLI_CONFIG_FILE.
+	ProviderMirror string
+}
+
+// MirrorCLIConfig is a CLI configuration that installs providers from the
+// filesystem mirror at dir only (no direct block, so never from a registry),
+// for OpenTofu's and Terraform's registry hosts alike.
+func MirrorCLIConfig(dir string) ([]byte, error) {
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("provider mirror %q is not an absolute path", dir)
+	}
+	quoted, err := json.Marshal(dir)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %s\n    include = [\"registry.opentofu.org/*/*\", \"registry.terraform.io/*/*\"]\n  }\n}\ndisable_checkpoint = true\n", quoted)), nil
 }
 
 // Reaped is what one reap did.
@@ -177,6 +196,18 @@ func (c *Cluster) Reap(ctx context.Context, p Preview, o ReapOptions) (Reaped, e
 		}
 	}
 	env := append(append([]string{}, o.Env...), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	if o.ProviderMirror != "" {
+		cli, err := MirrorCLIConfig(o.ProviderMirror)
+		if err != nil {
+			return r, err
+		}
+		// Outside dir's configuration files; the last TF_CLI_CONFIG_FILE in env wins.
+		path := filepath.Join(dir, ".airgap-kit.tfrc")
+		if err := os.WriteFile(path, cli, 0o600); err != nil {
+			return r, err
+		}
+		env = append(env, "TF_CLI_CONFIG_FILE="+path)
+	}
 	if s.Workspace != "default" {
 		env = append(env, "TF_WORKSPACE="+s.Workspace)
 	}

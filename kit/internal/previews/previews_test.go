@@ -192,3 +192,22 @@ func TestForbiddenHintNamesTheConstructOnlyForARefusal(t *testing.T) {
 		t.Fatalf("a network error is not a missing grant, got %q", h)
 	}
 }
+
+func TestMirrorCLIConfigInstallsFromTheMirrorAlone(t *testing.T) {
+	if _, err := MirrorCLIConfig("providers"); err == nil || !strings.Contains(err.Error(), "not an absolute path") {
+		t.Fatalf("a relative mirror must be refused (Terraform would resolve it against the reaper's temporary folder), got %v", err)
+	}
+	cfg, err := MirrorCLIConfig(`/srv/mirror "x"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(cfg)
+	for _, want := range []string{`path    = "/srv/mirror \"x\""`, `"registry.opentofu.org/*/*"`, `"registry.terraform.io/*/*"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %s in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "direct") || strings.Contains(text, "network_mirror") {
+		t.Errorf("only the filesystem mirror may install providers:\n%s", text)
+	}
+}

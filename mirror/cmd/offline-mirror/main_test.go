@@ -91,7 +91,7 @@ func TestHealthcheck(t *testing.T) {
 	ready := true
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/readyz" || !ready {
-			http.Error(w, "not ready", 503)
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
 		}
 	}))
 	defer ts.Close()
