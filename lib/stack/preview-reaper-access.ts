@@ -4,7 +4,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { PropChecker } from '../private/prop-checker';
-import { checkSubjects, renderSubjects } from '../private/rbac-subjects';
+import { checkSubjects, clusterGrant, namespacedGrant } from '../private/rbac';
 import { checkDns1123Label, checkDns1123Subdomain } from '../private/validation';
 import { StateBackendAccess, StateServiceAccount } from './state-backend-access';
 
@@ -140,36 +140,33 @@ export class PreviewReaperAccess extends Construct {
     c.throwIfAny({ discard: true });
 
     const labels = { 'app.kubernetes.io/managed-by': 'airgap-go-constructs', 'app.kubernetes.io/component': 'preview-reaper' };
-    const subject = renderSubjects(props);
-    const ns = props.stateAccess?.namespaceRef ?? stateNamespace;
-    this.stateRole = new RoleV1(this, 'StateRole', {
-      metadata: { name: 'terraform-state-reaper', namespace: ns, labels },
-      rule: [
+    const state = namespacedGrant(this, { role: 'StateRole', binding: 'StateBinding' }, {
+      name: 'terraform-state-reaper',
+      namespace: props.stateAccess?.namespaceRef ?? stateNamespace,
+      labels,
+      rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: [...REAPER_VERBS.stateSecrets] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...REAPER_VERBS.stateLeases] },
       ],
+      subjects: props,
     });
-    this.stateRoleBinding = new RoleBindingV1(this, 'StateBinding', {
-      metadata: { name: 'terraform-state-reaper', namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.stateRole.metadata.name },
-      subject,
-    });
+    this.stateRole = state.role;
+    this.stateRoleBinding = state.binding;
 
     // One rule per API group, sorted, so the same props give the same bytes.
     const kinds = [...PREVIEW_RESOURCES, ...extra, ...(props.previewSecrets ? [{ apiGroup: '', resource: 'secrets' }] : [])];
     const byGroup = new Map<string, Set<string>>();
     for (const k of kinds) byGroup.set(k.apiGroup, (byGroup.get(k.apiGroup) ?? new Set<string>()).add(k.resource));
-    this.clusterRole = new ClusterRoleV1(this, 'ClusterRole', {
-      metadata: { name, labels },
-      rule: [
+    const cluster = clusterGrant(this, { role: 'ClusterRole', binding: 'ClusterBinding' }, {
+      name,
+      labels,
+      rules: [
         { apiGroups: [''], resources: ['namespaces'], verbs: [...REAPER_VERBS.namespaces] },
         ...[...byGroup.keys()].sort().map((g) => ({ apiGroups: [g], resources: [...(byGroup.get(g) ?? [])].sort(), verbs: [...REAPER_VERBS.previewObjects] })),
       ],
+      subjects: props,
     });
-    this.clusterRoleBinding = new ClusterRoleBindingV1(this, 'ClusterBinding', {
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.metadata.name },
-      subject,
-    });
+    this.clusterRole = cluster.role;
+    this.clusterRoleBinding = cluster.binding;
   }
 }

@@ -3,7 +3,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { PropChecker } from '../private/prop-checker';
-import { checkSubjects, renderSubjects } from '../private/rbac-subjects';
+import { checkSubjects, namespacedGrant } from '../private/rbac';
 import { checkDns1123Label } from '../private/validation';
 
 /** A ServiceAccount that applies stacks, such as a pipeline's. */
@@ -93,17 +93,17 @@ export class StateBackendAccess extends Construct {
     const ns = this.namespaceResource?.metadata.name ?? namespace;
     this.namespaceRef = ns;
     const extra = props.allowDelete ? ['delete'] : [];
-    this.role = new RoleV1(this, 'Role', {
-      metadata: { name: 'terraform-state', namespace: ns, labels },
-      rule: [
+    const { role, binding } = namespacedGrant(this, { role: 'Role', binding: 'Binding' }, {
+      name: 'terraform-state',
+      namespace: ns,
+      labels,
+      rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: [...STATE_VERBS.secrets, ...extra].sort() },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...STATE_VERBS.leases, ...extra].sort() },
       ],
+      subjects: props,
     });
-    this.roleBinding = new RoleBindingV1(this, 'Binding', {
-      metadata: { name: 'terraform-state', namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.role.metadata.name },
-      subject: renderSubjects(props),
-    });
+    this.role = role;
+    this.roleBinding = binding;
   }
 }

@@ -3,6 +3,7 @@ import { Testing } from 'cdktf';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { AirgapStack, PREVIEW_RESOURCES, PreviewReaperAccess, PreviewReaperAccessProps, REAPER_VERBS, StateBackendAccess } from '../../lib';
+import { rbacResourceOf } from '../support/rbac';
 import { errorOf, onlyResource, SynthJson } from '../support/synth';
 
 function reaper(props: PreviewReaperAccessProps, withState = false) {
@@ -65,20 +66,16 @@ describe('PreviewReaperAccess', () => {
   });
 
   test('every namespaced kind the preview constructs create is in PREVIEW_RESOURCES', () => {
-    // The provider resource each binding file declares, and the RBAC resource it is.
-    const rbacOf: Record<string, string> = {
-      'deployment-v1': 'apps/deployments', 'service-v1': '/services', 'service-account-v1': '/serviceaccounts', 'default-service-account-v1': '/serviceaccounts',
-      'network-policy-v1': 'networking.k8s.io/networkpolicies', 'ingress-v1': 'networking.k8s.io/ingresses', 'resource-quota-v1': '/resourcequotas',
-      'limit-range-v1': '/limitranges', 'pod-disruption-budget-v1': 'policy/poddisruptionbudgets', 'secret-v1': '/secrets', 'namespace-v1': '/namespaces',
-    };
+    // Each binding file (deployment-v1) declares the provider type kubernetes_deployment_v1.
     const used = new Set<string>();
     for (const dir of ['kubernetes', 'offline']) {
       for (const f of readdirSync(join(__dirname, '../../lib', dir))) {
-        for (const m of readFileSync(join(__dirname, '../../lib', dir, f), 'utf8').matchAll(/provider-kubernetes\/lib\/([a-z0-9-]+)/g)) used.add(m[1]);
+        for (const m of readFileSync(join(__dirname, '../../lib', dir, f), 'utf8').matchAll(/provider-kubernetes\/lib\/([a-z0-9-]+)/g)) used.add(`kubernetes_${m[1].replace(/-/g, '_')}`);
       }
     }
+    expect(used.size).toBeGreaterThan(5);
     const granted = new Set([...PREVIEW_RESOURCES.map((r) => `${r.apiGroup}/${r.resource}`), '/namespaces', '/secrets']);
-    expect([...used].filter((u) => !(u in rbacOf) || !granted.has(rbacOf[u]))).toEqual([]);
+    expect([...used].filter((t) => !granted.has(rbacResourceOf(t)))).toEqual([]);
     expect(REAPER_VERBS.previewObjects).toEqual(['delete', 'get']);
   });
 

@@ -27,10 +27,11 @@ Lease are deleted. A namespace without the airgap-go-constructs.io/preview
 label, or without an expiry, is never touched; neither is a labelled
 namespace no state holds. Every decision is logged with its reason.
 
-Terraform runs with this environment (TF_CLI_CONFIG_FILE for the provider
-mirror, or -provider-mirror to install from a mirror folder alone); the backend and the kubernetes provider get -kubeconfig as
-KUBE_CONFIG_PATH unless it is set. Exit status: 0 when every expired preview
-went, 1 when one could not be reaped, 2 for a usage error.
+Terraform runs with this environment: TF_CLI_CONFIG_FILE for the provider
+mirror, or -provider-mirror to install from a mirror folder alone. The
+backend and the kubernetes provider get -kubeconfig as KUBE_CONFIG_PATH
+unless it is set. Exit status: 0 when every expired preview went, 1 when
+one could not be reaped, 2 for a usage error.
 `
 
 func runPreviews(ctx context.Context, args []string, stdout, stderr io.Writer) int {
